@@ -1,0 +1,41 @@
+"""Small helpers shared by the components."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+LABEL_PREFIX = "ai-platform.io"
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+"""What a pod needs to run on a GPU node (GpuNodePool taints them all)."""
+
+
+def with_defaults(args: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Args as given, with ``defaults`` for the keys left out or set to None.
+
+    The defaults mapping is the single place a component's defaults live; the Args docstrings
+    quote it and a test keeps the two in step.
+    """
+    given = {k: v for k, v in (args or {}).items() if v is not None}
+    return {**defaults, **given}
+
+
+def policy_document(statements: list[dict[str, Any]]) -> str:
+    """An IAM policy document as stable JSON (no invoke, so previews need no AWS call)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+def assume_role_policy(service: str) -> str:
+    return policy_document([
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    ])
+
+
+def explicit_depends_on(opts: Any) -> list:
+    """A component's own ``depends_on``, for the children that run pods: Pulumi does not hand a
+    component's dependencies down to its children."""
+    deps = getattr(opts, "depends_on", None)
+    if deps is None:
+        return []
+    return list(deps) if isinstance(deps, (list, tuple)) else [deps]

@@ -1,0 +1,1 @@
+"""Typed stack configuration and the composition of components per environment."""

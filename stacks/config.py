@@ -1,0 +1,445 @@
+"""Typed stack configuration, read from the ``ai-platform`` config namespace.
+
+Two passes, both before any resource exists: pydantic checks shapes, types, ranges and enums
+(``extra="forbid"`` everywhere), then :func:`cross_field_problems` checks the rules that span
+fields. Every problem carries its full config key path; all of them are reported at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from components.gpu_catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES, mig_profiles
+from stacks.errors import NAMESPACE, ConfigError, Problem, key_path
+
+EKS_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
+"""Kubernetes minors in EKS standard support (late 2026)."""
+EXISTING_CLUSTER_VERSIONS = tuple(f"1.{minor}" for minor in range(25, 38))
+"""Minors we can check rendered objects against (kubernetes-validate's schemas)."""
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+def _dns_label(max_length: int):
+    def check(value: str) -> str:
+        if len(value) > max_length or not _DNS_LABEL.match(value):
+            raise ValueError(
+                f"must be a DNS-1123 label of at most {max_length} characters: lowercase "
+                f"letters, digits and '-', starting with a letter (got {value!r})"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _matches(pattern: re.Pattern, what: str):
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"must be {what} (got {value!r})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _ipv4_cidr(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"must be an IPv4 CIDR such as 10.0.0.0/16 (got {value!r}: {error})")
+    return value
+
+
+Name = Annotated[str, _dns_label(40)]
+InstanceType = Annotated[str, _matches(_INSTANCE_TYPE, "an EC2 instance type such as m7i.xlarge")]
+RoleArn = Annotated[str, _matches(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
+LabelKey = Annotated[str, _matches(_LABEL_KEY, "a Kubernetes label key")]
+Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+class VpcConfig(_Model):
+    cidr: Cidr = "10.0.0.0/16"
+    """VPC range, /16 to /20; split into three private and three public subnets."""
+    nat_gateways: Literal["onePerAz", "single"] = "onePerAz"
+    """``onePerAz`` survives an AZ outage; ``single`` costs less."""
+    availability_zones: Optional[list[str]] = None
+    """Three AZs of the region; default: the region's ``a``, ``b`` and ``c`` zones."""
+
+
+class EndpointConfig(_Model):
+    public_access: bool = False
+    """Expose the API endpoint on the internet; the private endpoint is always on."""
+    public_access_cidrs: list[Cidr] = []
+    """Source ranges allowed on the public endpoint; required when ``publicAccess`` is on."""
+
+
+class NodeGroupConfig(_Model):
+    instance_types: list[InstanceType] = Field(default=["m7i.xlarge"], min_length=1)
+    min_size: int = Field(default=2, ge=1, le=100)
+    desired_size: int = Field(default=2, ge=1, le=100)
+    max_size: int = Field(default=4, ge=1, le=100)
+    disk_size_gib: int = Field(default=50, ge=20, le=1000)
+
+
+class ClusterConfig(_Model):
+    provider: Literal["eks", "existing"]
+    """``eks`` creates VPC + EKS; ``existing`` targets a cluster from a kubeconfig context."""
+    name: Name
+    kubernetes_version: str = "1.35"
+    # provider: existing
+    kubeconfig_context: Optional[str] = None
+    """Context of the local kubeconfig (existing clusters only); default ``kind-<name>``."""
+    # provider: eks
+    vpc: VpcConfig = VpcConfig()
+    endpoint: EndpointConfig = EndpointConfig()
+    admin_role_arns: list[RoleArn] = []
+    """IAM roles given cluster-admin through EKS access entries."""
+    workload_identity: Literal["podIdentity", "irsa"] = "podIdentity"
+    control_plane_logs: list[Literal[CONTROL_PLANE_LOG_TYPES]] = list(CONTROL_PLANE_LOG_TYPES)  # type: ignore[valid-type]
+    log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365] = 90
+    system_node_group: NodeGroupConfig = NodeGroupConfig()
+    deletion_protection: bool = True
+    """EKS refuses to delete the cluster until this is turned off."""
+
+
+EKS_ONLY_CLUSTER_KEYS = (
+    "vpc", "endpoint", "admin_role_arns", "workload_identity", "control_plane_logs",
+    "log_retention_days", "system_node_group", "deletion_protection",
+)
+
+
+class GpuPoolConfig(_Model):
+    name: Name
+    instance_types: list[InstanceType] = Field(min_length=1)
+    capacity_type: Literal["onDemand", "spot"] = "onDemand"
+    min_size: int = Field(default=0, ge=0, le=1000)
+    desired_size: int = Field(default=0, ge=0, le=1000)
+    max_size: int = Field(default=2, ge=1, le=1000)
+    ami_family: Literal["al2023"] = "al2023"
+    root_volume_gib: int = Field(default=200, ge=50, le=16384)
+    nvme_cache: bool = True
+    """Assemble the instance store as RAID0 for images and model cache, where the type has NVMe."""
+    efa: bool = False
+    """EFA interfaces and a cluster placement group (single AZ) for multi-node training."""
+    mig_profile: Optional[str] = None
+    """mig-parted config applied to the pool's nodes, e.g. ``all-1g.10gb`` or ``all-balanced``."""
+    time_slicing_replicas: Optional[int] = Field(default=None, ge=2, le=64)
+    """Share each GPU (or MIG device) between this many pods."""
+    labels: dict[LabelKey, str] = {}
+    autoscaler_owns_desired_size: bool = True
+    """Ignore desired-size drift so ``pulumi up`` never undoes the cluster-autoscaler's work."""
+
+
+class GpuOperatorConfig(_Model):
+    enabled: bool = True
+    driver: Literal["preinstalled", "operator"] = "preinstalled"
+    """``preinstalled``: the node image ships driver and toolkit (EKS AL2023 NVIDIA AMI)."""
+    mig_strategy: Literal["none", "single", "mixed"] = "none"
+    dcgm_exporter: bool = True
+    default_time_slicing_replicas: Optional[int] = Field(default=None, ge=2, le=64)
+    """Time-slicing for GPU nodes outside any pool (a local GPU machine in dev)."""
+
+
+class ClusterAutoscalerConfig(_Model):
+    enabled: bool = True
+    scale_down_unneeded_time: Annotated[str, _matches(re.compile(r"^\d+[smh]$"), "a duration such as 10m")] = "10m"
+    expander: Literal["least-waste", "priority", "random", "most-pods", "price"] = "least-waste"
+
+
+class ComponentToggle(_Model):
+    """Placeholder for a platform service that later work fills in."""
+
+    enabled: bool = True
+
+
+class NamedWorkload(_Model):
+    """Placeholder for a workload (Ray cluster, inference service) that later work fills in."""
+
+    name: Name
+
+
+class PlatformConfig(_Model):
+    cluster: ClusterConfig
+    gpu_pools: list[GpuPoolConfig] = []
+    gpu_operator: GpuOperatorConfig = GpuOperatorConfig()
+    cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig()
+    object_store: ComponentToggle = ComponentToggle()
+    model_registry: ComponentToggle = ComponentToggle()
+    observability: ComponentToggle = ComponentToggle()
+    ray_clusters: list[NamedWorkload] = []
+    inference_services: list[NamedWorkload] = []
+    tags: dict[str, str] = {}
+    """Tags added to every AWS resource."""
+
+
+class StackConfig(BaseModel):
+    """The validated configuration plus the facts read from outside our namespace."""
+
+    model_config = ConfigDict(frozen=True)
+    stack: str
+    region: Optional[str]
+    platform: PlatformConfig
+
+    @property
+    def is_eks(self) -> bool:
+        return self.platform.cluster.provider == "eks"
+
+    @property
+    def availability_zones(self) -> list[str]:
+        zones = self.platform.cluster.vpc.availability_zones
+        return zones if zones else [f"{self.region}{suffix}" for suffix in "abc"]
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate the running stack's config; raise :class:`ConfigError` on any problem."""
+    import pulumi
+
+    raw = {
+        key.split(":", 1)[1]: _decode(value)
+        for key, value in pulumi.runtime.config.CONFIG.get().items()
+        if key.startswith(f"{NAMESPACE}:")
+    }
+    region = pulumi.Config("aws").get("region")
+    return parse_stack_config(raw, stack=pulumi.get_stack(), region=region)
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured values over as JSON text and scalars as plain strings."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def parse_stack_config(raw: dict[str, Any], *, stack: str, region: Optional[str]) -> StackConfig:
+    try:
+        platform = PlatformConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError([_problem_from(e) for e in error.errors()]) from None
+    config = StackConfig(stack=stack, region=region, platform=platform)
+    problems = cross_field_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _problem_from(error: dict) -> Problem:
+    loc = tuple(error["loc"])
+    path = key_path(*loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(loc[:-1]))
+        return Problem(path, f"unknown key; allowed keys: {allowed}")
+    if kind == "missing":
+        return Problem(path, "required key is missing")
+    message = error["msg"].removeprefix("Value error, ")
+    if kind != "value_error" and "input" in error:
+        message += f" (got {error['input']!r})"
+    return Problem(path, message)
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Camel-case keys the model at ``loc`` accepts, for 'unknown key' messages."""
+    model: Any = PlatformConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields[_snake(part)]
+        model = _model_in(field.annotation)
+    return sorted(f.alias or name for name, f in model.model_fields.items())
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# ---------------------------------------------------------------- cross-field rules
+
+
+def cross_field_problems(config: StackConfig) -> list[Problem]:
+    problems = _cluster_problems(config)
+    problems += _gpu_pool_problems(config)
+    problems += _gpu_operator_problems(config)
+    return problems
+
+
+def _cluster_problems(config: StackConfig) -> list[Problem]:
+    cluster = config.platform.cluster
+    if not config.is_eks:
+        return _existing_cluster_problems(config)
+    problems = []
+    if cluster.kubernetes_version not in EKS_VERSIONS:
+        problems.append(Problem(
+            key_path("cluster", "kubernetesVersion"),
+            f"EKS standard support covers {', '.join(EKS_VERSIONS)} (got {cluster.kubernetes_version!r})",
+        ))
+    if not config.region:
+        problems.append(Problem("aws:region", "required for cluster.provider 'eks'; set it with `pulumi config set aws:region us-west-2`"))
+    problems += _vpc_problems(config)
+    problems += _endpoint_problems(cluster.endpoint)
+    problems += _size_problems(cluster.system_node_group, ("cluster", "systemNodeGroup"))
+    return problems
+
+
+def _existing_cluster_problems(config: StackConfig) -> list[Problem]:
+    cluster = config.platform.cluster
+    problems = [
+        Problem(key_path("cluster", to_camel(key)), "only valid with cluster.provider 'eks'")
+        for key in EKS_ONLY_CLUSTER_KEYS
+        if key in cluster.model_fields_set
+    ]
+    if cluster.kubernetes_version not in EXISTING_CLUSTER_VERSIONS:
+        problems.append(Problem(
+            key_path("cluster", "kubernetesVersion"),
+            f"must be one of {', '.join(EXISTING_CLUSTER_VERSIONS)} (got {cluster.kubernetes_version!r})",
+        ))
+    if config.platform.gpu_pools:
+        problems.append(Problem(
+            key_path("gpuPools"),
+            "GPU node pools are EKS managed node groups and need cluster.provider 'eks'; "
+            "remove them for an existing cluster",
+        ))
+    return problems
+
+
+def _vpc_problems(config: StackConfig) -> list[Problem]:
+    vpc = config.platform.cluster.vpc
+    problems = []
+    prefix = ipaddress.IPv4Network(vpc.cidr).prefixlen
+    if not 16 <= prefix <= 20:
+        problems.append(Problem(key_path("cluster", "vpc", "cidr"), f"prefix must be /16 to /20 (got /{prefix})"))
+    zones = vpc.availability_zones
+    if zones is not None:
+        if len(zones) != 3 or len(set(zones)) != 3:
+            problems.append(Problem(key_path("cluster", "vpc", "availabilityZones"), f"must list 3 distinct zones (got {zones})"))
+        elif config.region and not all(z.startswith(config.region) for z in zones):
+            problems.append(Problem(key_path("cluster", "vpc", "availabilityZones"), f"zones must be in region {config.region} (got {zones})"))
+    return problems
+
+
+def _endpoint_problems(endpoint: EndpointConfig) -> list[Problem]:
+    path = key_path("cluster", "endpoint", "publicAccessCidrs")
+    if not endpoint.public_access:
+        if endpoint.public_access_cidrs:
+            return [Problem(path, "only valid with publicAccess: true")]
+        return []
+    if not endpoint.public_access_cidrs:
+        return [Problem(path, "list the source CIDRs allowed on the public endpoint (required with publicAccess: true)")]
+    if any(ipaddress.IPv4Network(c).prefixlen == 0 for c in endpoint.public_access_cidrs):
+        return [Problem(path, "0.0.0.0/0 opens the API to the internet; list your own ranges or set publicAccess: false")]
+    return []
+
+
+def _size_problems(group: Any, path: tuple) -> list[Problem]:
+    problems = []
+    if group.desired_size < group.min_size:
+        problems.append(Problem(key_path(*path, "desiredSize"), f"must be >= minSize ({group.min_size}) (got {group.desired_size})"))
+    if group.max_size < max(group.min_size, group.desired_size):
+        problems.append(Problem(key_path(*path, "maxSize"), f"must be >= minSize and desiredSize ({max(group.min_size, group.desired_size)}) (got {group.max_size})"))
+    return problems
+
+
+def _gpu_pool_problems(config: StackConfig) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for index, pool in enumerate(config.platform.gpu_pools):
+        if pool.name in seen:
+            problems.append(Problem(key_path("gpuPools", index, "name"), f"duplicate pool name {pool.name!r}"))
+        seen.add(pool.name)
+        problems += _size_problems(pool, ("gpuPools", index))
+        problems += _instance_type_problems(pool, index)
+    return problems
+
+
+def _instance_type_problems(pool: GpuPoolConfig, index: int) -> list[Problem]:
+    unknown = [
+        Problem(
+            key_path("gpuPools", index, "instanceTypes", position),
+            f"{name!r} is not a GPU instance type; allowed families: {', '.join(GPU_FAMILIES)} "
+            f"(e.g. g6e.2xlarge, p5.48xlarge)",
+        )
+        for position, name in enumerate(pool.instance_types)
+        if name not in GPU_INSTANCE_TYPES
+    ]
+    if unknown:
+        return unknown
+    types = [GPU_INSTANCE_TYPES[name] for name in pool.instance_types]
+    gpus = {t.gpu.name for t in types}
+    if len(gpus) > 1:
+        return [Problem(key_path("gpuPools", index, "instanceTypes"), f"all types of a pool must carry the same GPU model (got {', '.join(sorted(gpus))})")]
+    return _mig_problems(pool, index, types) + _efa_problems(pool, index, types)
+
+
+def _mig_problems(pool: GpuPoolConfig, index: int, types: list) -> list[Problem]:
+    if pool.mig_profile is None:
+        return []
+    gpu = types[0].gpu
+    path = key_path("gpuPools", index, "migProfile")
+    if not gpu.supports_mig:
+        return [Problem(path, f"{gpu.name} does not support MIG; MIG needs A100, H100, H200 or B200 (p4d, p4de, p5, p5e, p5en, p6-b200)")]
+    allowed = mig_profiles(gpu)
+    if pool.mig_profile not in allowed:
+        return [Problem(path, f"must be one of {', '.join(allowed)} for {gpu.name} (got {pool.mig_profile!r})")]
+    return []
+
+
+def _efa_problems(pool: GpuPoolConfig, index: int, types: list) -> list[Problem]:
+    if not pool.efa:
+        return []
+    path = key_path("gpuPools", index, "efa")
+    without = [t.name for t in types if not t.efa_interfaces]
+    if without:
+        return [Problem(path, f"instance types without EFA: {', '.join(without)}; EFA needs e.g. g6e.8xlarge+, p4d, p5, p6-b200")]
+    if len({t.efa_interfaces for t in types}) > 1:
+        return [Problem(path, "the launch template's EFA interfaces must match every type: use types with the same number of EFA network cards")]
+    return []
+
+
+def _gpu_operator_problems(config: StackConfig) -> list[Problem]:
+    operator = config.platform.gpu_operator
+    pools = config.platform.gpu_pools
+    problems = []
+    mig_pools = [(i, p) for i, p in enumerate(pools) if p.mig_profile]
+    if mig_pools and not operator.enabled:
+        problems.append(Problem(key_path("gpuOperator", "enabled"), "must be true when a GPU pool sets migProfile (the MIG manager applies it)"))
+    if mig_pools and operator.mig_strategy == "none":
+        problems.append(Problem(key_path("gpuOperator", "migStrategy"), "must be 'single' or 'mixed' when a GPU pool sets migProfile (got 'none')"))
+    if operator.mig_strategy == "single":
+        problems += [
+            Problem(key_path("gpuPools", i, "migProfile"), "'all-balanced' creates MIG devices of several sizes; it needs gpuOperator.migStrategy 'mixed'")
+            for i, p in mig_pools
+            if p.mig_profile == "all-balanced"
+        ]
+    if config.is_eks and operator.enabled and operator.driver == "operator" and pools:
+        problems.append(Problem(key_path("gpuOperator", "driver"), "must be 'preinstalled' on EKS: the AL2023 NVIDIA AMI of the GPU pools already ships the driver and toolkit"))
+    return problems
