@@ -98,7 +98,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         after = explicit_depends_on(opts)
         identity = service_account_role(
             f"{name}-role", cluster, NAMESPACE, SERVICE_ACCOUNT,
-            policy_json=cluster.cluster_name.apply(scaling_policy), parent=self,
+            policy_json=scaling_policy(cluster.cluster_name_value), parent=self,
         )
         chart = versions.CLUSTER_AUTOSCALER
         values = pulumi.Output.all(cluster.cluster_name, identity.service_account_annotations).apply(

@@ -109,6 +109,8 @@ def kubeconfig_json(name: str, endpoint: str, ca_data: str, region: str) -> str:
 
 class EksCluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
+    cluster_name_value: str
+    """The cluster's name as a plain value, for what must not wait for the cluster (IAM policies)."""
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     """Secret kubeconfig; resolves only once the admin access entries exist."""
@@ -132,6 +134,7 @@ class EksCluster(pulumi.ComponentResource):
         super().__init__("aiplatform:index:EksCluster", name, None, opts)
         a = with_defaults(args, DEFAULTS)
         self.workload_identity = a["workload_identity"]
+        self.cluster_name_value = a["cluster_name"]
         self.kubernetes_version = a["kubernetes_version"]
         self.availability_zones = list(a["availability_zones"])
         self.tags = dict(a["tags"])

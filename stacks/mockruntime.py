@@ -175,22 +175,28 @@ def run_program(
     secret_keys: Optional[list[str]] = None,
     project: str = "ai-platform",
     region: str = "us-west-2",
+    recording: Optional[Recording] = None,
 ) -> Recording:
-    """Run ``program`` as ``pulumi up`` would (update mode, not preview) and record it."""
+    """Run ``program`` as ``pulumi up`` would (update mode, not preview) and record it.
+
+    Pass ``recording`` to see what was registered even when the program raises.
+    """
     from pulumi.runtime.sync_await import _sync_await
 
     monitor = RecordingMonitor(PlatformMocks(region))
     settings.set_root_resource(None)  # each run starts a fresh stack
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys or [])
-    recording = Recording(stack=stack)
+    recording = recording or Recording(stack=stack)
 
     @pulumi.runtime.test
     def run():
         program()
 
-    run()
-    recording.registrations = sorted(monitor.registrations, key=lambda r: r.urn)
+    try:
+        run()
+    finally:
+        recording.registrations = sorted(monitor.registrations, key=lambda r: r.urn)
     root = settings.get_root_resource()
     for key, value in sorted(getattr(root, "outputs", {}).items()):
         output = pulumi.Output.from_input(value)

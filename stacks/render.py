@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks.render", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="output folder (default: build/<stack>)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="project folder with __main__.py and the stack files")
     options = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -136,11 +137,11 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
-        recording = render(options.stack)
+        recording = render(options.stack, options.root)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    out = options.out or ROOT / "build" / options.stack
+    out = options.out or options.root / "build" / options.stack
     write(recording, out)
     print(summary(recording))
     print(f"\nwrote {out} in {time.perf_counter() - started:.2f}s")

@@ -67,12 +67,8 @@ def validate_object(obj: dict, kubernetes_version: str) -> list[str]:
 def _validate_custom(obj: dict, group: str, version: str, kind: str) -> list[str]:
     validator = _crd_validator(group, version, kind)
     if validator is None:
-        return [
-            f"$: no schema for {kind} in {group}/{version} among the CRDs in {CRDS_DIR}"
-        ]
-    errors = sorted(
-        validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]
-    )
+        return [f"$: no schema for {kind} in {group}/{version} among the CRDs in {CRDS_DIR}"]
+    errors = sorted(validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
     return [_format_error(e) for e in errors]
 
 
@@ -92,16 +88,12 @@ def _crd_schemas() -> dict[tuple[str, str, str], dict]:
                 for ver in spec["versions"]:
                     schema = ver.get("schema", {}).get("openAPIV3Schema")
                     if ver.get("served", True) and schema:
-                        schemas[(spec["group"], ver["name"], spec["names"]["kind"])] = (
-                            schema
-                        )
+                        schemas[(spec["group"], ver["name"], spec["names"]["kind"])] = schema
     return schemas
 
 
 @functools.cache  # one converted schema per (group, version, kind)
-def _crd_validator(
-    group: str, version: str, kind: str
-) -> jsonschema.Draft202012Validator | None:
+def _crd_validator(group: str, version: str, kind: str) -> jsonschema.Draft202012Validator | None:
     schema = _crd_schemas().get((group, version, kind))
     if schema is None:
         return None
@@ -113,23 +105,15 @@ def _crd_validator(
         "kind": {"type": "string"},
         "metadata": _ROOT_METADATA,
     }
-    root["required"] = sorted(
-        {*root.get("required", []), "apiVersion", "kind", "metadata"}
-    )
+    root["required"] = sorted({*root.get("required", []), "apiVersion", "kind", "metadata"})
     return jsonschema.Draft202012Validator(root)
 
 
 def _to_json_schema(node: dict, in_junctor: bool = False) -> dict:
     """Convert a structural OpenAPI v3 schema node to JSON Schema, strictly."""
-    out = {
-        k: v
-        for k, v in node.items()
-        if not k.startswith("x-kubernetes-") and k != "nullable"
-    }
+    out = {k: v for k, v in node.items() if not k.startswith("x-kubernetes-") and k != "nullable"}
     if "properties" in node:
-        out["properties"] = {
-            k: _to_json_schema(v, in_junctor) for k, v in node["properties"].items()
-        }
+        out["properties"] = {k: _to_json_schema(v, in_junctor) for k, v in node["properties"].items()}
     for key in ("items", "additionalProperties"):
         if isinstance(node.get(key), dict):
             out[key] = _to_json_schema(node[key], in_junctor)
@@ -150,9 +134,7 @@ def _to_json_schema(node: dict, in_junctor: bool = False) -> dict:
     # stay open. (A bare "type: object" also prunes everything, hence strict too.)
     is_object = out.get("type") == "object" or "properties" in out
     if is_object and "additionalProperties" not in out and not in_junctor:
-        out["additionalProperties"] = bool(
-            node.get("x-kubernetes-preserve-unknown-fields")
-        )
+        out["additionalProperties"] = bool(node.get("x-kubernetes-preserve-unknown-fields"))
     if node.get("nullable"):
         _allow_null(out)
     return out

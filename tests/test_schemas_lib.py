@@ -102,9 +102,7 @@ def service_monitor(target_port) -> dict:
         "metadata": {"name": "ray", "namespace": "monitoring"},
         "spec": {
             "selector": {"matchLabels": {"app": "ray"}},
-            "endpoints": [
-                {"targetPort": target_port, "path": "/metrics", "interval": "30s"}
-            ],
+            "endpoints": [{"targetPort": target_port, "path": "/metrics", "interval": "30s"}],
         },
     }
 
@@ -224,9 +222,7 @@ def test_ray_cluster_missing_name_fails():
 def test_ray_cluster_non_string_label_fails():
     obj = ray_cluster()
     obj["metadata"]["labels"] = {"replicas": 3}
-    assert_error(
-        schemas.validate_object(obj, K8S), "$.metadata.labels.replicas:", "string"
-    )
+    assert_error(schemas.validate_object(obj, K8S), "$.metadata.labels.replicas:", "string")
 
 
 @needs_crds
@@ -256,9 +252,7 @@ def test_prometheus_rule_missing_expr_fails():
 def test_prometheus_rule_unknown_key_fails():
     obj = prometheus_rule()
     obj["spec"]["groups"][0]["rules"][0]["severity"] = "critical"
-    assert_error(
-        schemas.validate_object(obj, K8S), "$.spec.groups[0].rules[0]:", "severity"
-    )
+    assert_error(schemas.validate_object(obj, K8S), "$.spec.groups[0].rules[0]:", "severity")
 
 
 @needs_crds
@@ -268,9 +262,7 @@ def test_prometheus_rule_go_inline_regex_flag_is_honoured():
     obj["spec"]["groups"][0]["partial_response_strategy"] = "WARN"
     assert schemas.validate_object(obj, K8S) == []
     obj["spec"]["groups"][0]["partial_response_strategy"] = "explode"
-    assert_error(
-        schemas.validate_object(obj, K8S), "$.spec.groups[0].partial_response_strategy:"
-    )
+    assert_error(schemas.validate_object(obj, K8S), "$.spec.groups[0].partial_response_strategy:")
 
 
 @needs_crds
@@ -304,6 +296,18 @@ def test_conversion_properties_are_strict():
 def test_conversion_bare_object_is_strict_because_apiserver_prunes_it():
     assert errors_for({"type": "object"}, {}) == []
     assert errors_for({"type": "object"}, {"labels": {}}) != []
+
+
+def test_conversion_junctor_branches_stay_open():
+    # Structural schemas declare every field outside anyOf/allOf; branches only add
+    # value checks on some of them, so making a branch strict would reject valid data.
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+        "anyOf": [{"properties": {"a": {"minLength": 2}}}],
+    }
+    assert errors_for(schema, {"a": "xx", "b": 1}) == []
+    assert errors_for(schema, {"a": "x", "b": 1}) != []
 
 
 def test_conversion_preserve_unknown_fields():

@@ -1,0 +1,53 @@
+"""Shared fixtures: the program and components run under Pulumi's mock runtime.
+
+Every run goes through ``stacks.mockruntime.run_program``, whose body runs inside
+``@pulumi.runtime.test`` in update mode, so outputs resolve and every registration is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import warnings
+from pathlib import Path
+
+import pytest
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def rendered():
+    """Recordings of the committed stacks, rendered once per test session."""
+    from stacks.render import render
+
+    cache = {}
+
+    def get(stack: str):
+        if stack not in cache:
+            cache[stack] = render(stack)
+        return cache[stack]
+
+    return get
+
+
+def run_main(raw_config: dict, *, stack: str = "test", region: str | None = "us-west-2", recording=None):
+    """Run ``__main__.py`` with the given ``ai-platform`` config (python values, as in a stack file)."""
+    from stacks.mockruntime import run_program
+
+    config = {f"ai-platform:{k}": json.dumps(v) for k, v in raw_config.items()}
+    if region:
+        config["aws:region"] = region
+    return run_program(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        stack=stack, config=config, recording=recording,
+    )
+
+
+def run_components(build, *, stack: str = "test"):
+    """Run ``build()`` (which creates components) under the mock runtime; return the recording."""
+    from stacks.mockruntime import run_program
+
+    return run_program(build, stack=stack, config={})
