@@ -27,9 +27,7 @@ def policy_document(statements: list[dict[str, Any]]) -> str:
 
 
 def assume_role_policy(service: str) -> str:
-    return policy_document([
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    ])
+    return policy_document([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
 
 
 def explicit_depends_on(opts: Any) -> list:

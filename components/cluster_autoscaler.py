@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Required, TypedDict
+from typing import TYPE_CHECKING, Any, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -49,15 +49,17 @@ DEFAULTS = {"expander": "least-waste", "scale_down_unneeded_time": "10m", "node_
 
 def scaling_policy(cluster_name: str) -> str:
     """Read everything; scale only the groups EKS tagged as this cluster's."""
-    return policy_document([
-        {"Effect": "Allow", "Action": READ_ACTIONS, "Resource": "*"},
-        {
-            "Effect": "Allow",
-            "Action": SCALE_ACTIONS,
-            "Resource": "*",
-            "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
-        },
-    ])
+    return policy_document(
+        [
+            {"Effect": "Allow", "Action": READ_ACTIONS, "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": SCALE_ACTIONS,
+                "Resource": "*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
+            },
+        ]
+    )
 
 
 def chart_values(a: dict, cluster_name: str, annotations: dict) -> dict[str, Any]:
@@ -91,19 +93,21 @@ def chart_values(a: dict, cluster_name: str, annotations: dict) -> dict[str, Any
 class ClusterAutoscaler(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
 
-    def __init__(self, name: str, args: ClusterAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aiplatform:index:ClusterAutoscaler", name, None, opts)
         a = with_defaults(args, DEFAULTS)
         cluster: "EksCluster" = a["cluster"]
         after = explicit_depends_on(opts)
         identity = service_account_role(
-            f"{name}-role", cluster, NAMESPACE, SERVICE_ACCOUNT,
-            policy_json=scaling_policy(cluster.cluster_name_value), parent=self,
+            f"{name}-role",
+            cluster,
+            NAMESPACE,
+            SERVICE_ACCOUNT,
+            policy_json=scaling_policy(cluster.cluster_name_value),
+            parent=self,
         )
         chart = versions.CLUSTER_AUTOSCALER
-        values = pulumi.Output.all(cluster.cluster_name, identity.service_account_annotations).apply(
-            lambda v: chart_values(a, v[0], v[1])
-        )
+        values = pulumi.Output.all(cluster.cluster_name, identity.service_account_annotations).apply(lambda v: chart_values(a, v[0], v[1]))
         self.release = k8s.helm.v3.Release(
             name,
             name=name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Optional, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -87,24 +87,38 @@ DEFAULTS = {
     "tags": {},
 }
 SYSTEM_NODE_GROUP_DEFAULTS = {
-    "instance_types": ["m7i.xlarge"], "min_size": 2, "desired_size": 2, "max_size": 4, "disk_size_gib": 50,
+    "instance_types": ["m7i.xlarge"],
+    "min_size": 2,
+    "desired_size": 2,
+    "max_size": 4,
+    "disk_size_gib": 50,
 }
 
 
 def kubeconfig_json(name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with ``aws eks get-token`` (no static credentials)."""
-    return json.dumps({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-        "current-context": name,
-        "users": [{"name": name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
-        }}}],
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -119,8 +133,8 @@ class EksCluster(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     vpc_id: pulumi.Output[str]
     cluster_security_group_id: pulumi.Output[str]
-    oidc_provider_arn: Optional[pulumi.Output[str]]
-    oidc_issuer: Optional[pulumi.Output[str]]
+    oidc_provider_arn: pulumi.Output[str] | None
+    oidc_issuer: pulumi.Output[str] | None
     workload_identity: str
     kubernetes_version: str
     availability_zones: list[str]
@@ -130,7 +144,7 @@ class EksCluster(pulumi.ComponentResource):
     vpc_cni: aws.eks.Addon
     """Nodes join only once the CNI add-on exists."""
 
-    def __init__(self, name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aiplatform:index:EksCluster", name, None, opts)
         a = with_defaults(args, DEFAULTS)
         self.workload_identity = a["workload_identity"]
@@ -141,10 +155,17 @@ class EksCluster(pulumi.ComponentResource):
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self)
 
-        vpc = Vpc(f"{name}-vpc", {
-            "cidr": a["vpc_cidr"], "availability_zones": self.availability_zones,
-            "cluster_name": a["cluster_name"], "nat_gateways": a["nat_gateways"], "tags": self.tags,
-        }, opts=self._child)
+        vpc = Vpc(
+            f"{name}-vpc",
+            {
+                "cidr": a["vpc_cidr"],
+                "availability_zones": self.availability_zones,
+                "cluster_name": a["cluster_name"],
+                "nat_gateways": a["nat_gateways"],
+                "tags": self.tags,
+            },
+            opts=self._child,
+        )
         self.private_subnet_ids = vpc.private_subnet_ids
         self.vpc_id = vpc.vpc_id
 
@@ -161,32 +182,50 @@ class EksCluster(pulumi.ComponentResource):
         system_nodes = self._system_node_group(a, node_role, early_addons)
         late_addons = self._late_addons(system_nodes)
 
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
-            cluster.name, cluster.endpoint, cluster.certificate_authority.data, *[r.id for r in access],
-        ).apply(lambda v: kubeconfig_json(v[0], v[1], v[2], a["region"])))
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                cluster.name,
+                cluster.endpoint,
+                cluster.certificate_authority.data,
+                *[r.id for r in access],
+            ).apply(lambda v: kubeconfig_json(v[0], v[1], v[2], a["region"]))
+        )
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=self._child)
         self._default_storage_class()
         self.workload_ready = [system_nodes, *late_addons]
-        self.register_outputs({
-            "cluster_name": self.cluster_name, "endpoint": self.endpoint, "kubeconfig": self.kubeconfig,
-            "node_role_arn": self.node_role_arn,
-        })
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "kubeconfig": self.kubeconfig,
+                "node_role_arn": self.node_role_arn,
+            }
+        )
 
     # ------------------------------------------------------------ control plane
 
     def _control_plane(self, a: dict, vpc: Vpc) -> aws.eks.Cluster:
         name = self._name
         key = aws.kms.Key(
-            f"{name}-secrets", description=f"EKS secrets envelope encryption for {a['cluster_name']}",
-            enable_key_rotation=True, deletion_window_in_days=30, tags=self.tags, opts=self._child,
+            f"{name}-secrets",
+            description=f"EKS secrets envelope encryption for {a['cluster_name']}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=self.tags,
+            opts=self._child,
         )
         aws.kms.Alias(f"{name}-secrets", name=f"alias/{a['cluster_name']}-eks-secrets", target_key_id=key.key_id, opts=self._child)
         # Created first so EKS does not create it without retention.
         logs = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane", name=f"/aws/eks/{a['cluster_name']}/cluster",
-            retention_in_days=a["log_retention_days"], tags=self.tags, opts=self._child,
+            f"{name}-control-plane",
+            name=f"/aws/eks/{a['cluster_name']}/cluster",
+            retention_in_days=a["log_retention_days"],
+            tags=self.tags,
+            opts=self._child,
         )
-        role = aws.iam.Role(f"{name}-control-plane", assume_role_policy=assume_role_policy("eks.amazonaws.com"), tags=self.tags, opts=self._child)
+        role = aws.iam.Role(
+            f"{name}-control-plane", assume_role_policy=assume_role_policy("eks.amazonaws.com"), tags=self.tags, opts=self._child
+        )
         policy = aws.iam.RolePolicyAttachment(
             f"{name}-control-plane", role=role.name, policy_arn=f"{MANAGED}/AmazonEKSClusterPolicy", opts=self._child
         )
@@ -218,8 +257,11 @@ class EksCluster(pulumi.ComponentResource):
             return
         self.oidc_issuer = cluster.identities[0].oidcs[0].issuer
         provider = aws.iam.OpenIdConnectProvider(
-            f"{self._name}-oidc", url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"],
-            tags=self.tags, opts=self._child,
+            f"{self._name}-oidc",
+            url=self.oidc_issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=self.tags,
+            opts=self._child,
         )
         self.oidc_provider_arn = provider.arn
 
@@ -227,14 +269,23 @@ class EksCluster(pulumi.ComponentResource):
         associations = []
         for index, arn in enumerate(role_arns):
             entry = aws.eks.AccessEntry(
-                f"{self._name}-admin-{index}", cluster_name=self.cluster_name, principal_arn=arn,
-                type="STANDARD", tags=self.tags, opts=self._child,
+                f"{self._name}-admin-{index}",
+                cluster_name=self.cluster_name,
+                principal_arn=arn,
+                type="STANDARD",
+                tags=self.tags,
+                opts=self._child,
             )
-            associations.append(aws.eks.AccessPolicyAssociation(
-                f"{self._name}-admin-{index}", cluster_name=self.cluster_name, principal_arn=entry.principal_arn,
-                policy_arn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-                access_scope={"type": "cluster"}, opts=self._child,
-            ))
+            associations.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{self._name}-admin-{index}",
+                    cluster_name=self.cluster_name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                    access_scope={"type": "cluster"},
+                    opts=self._child,
+                )
+            )
         return associations
 
     # ------------------------------------------------------------ nodes
@@ -249,9 +300,7 @@ class EksCluster(pulumi.ComponentResource):
 
     def _system_node_group(self, a: dict, role: aws.iam.Role, after: list[pulumi.Resource]) -> aws.eks.NodeGroup:
         group = with_defaults(a["system_node_group"], SYSTEM_NODE_GROUP_DEFAULTS)
-        template = node_launch_template(
-            f"{self._name}-system", root_volume_gib=group["disk_size_gib"], tags=self.tags, parent=self
-        )
+        template = node_launch_template(f"{self._name}-system", root_volume_gib=group["disk_size_gib"], tags=self.tags, parent=self)
         return aws.eks.NodeGroup(
             f"{self._name}-system",
             cluster_name=self.cluster_name,
@@ -268,7 +317,7 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
 
-    def add_gpu_pool(self, name: str, args: "GpuNodePoolArgs", opts: Optional[pulumi.ResourceOptions] = None) -> "GpuNodePool":
+    def add_gpu_pool(self, name: str, args: "GpuNodePoolArgs", opts: pulumi.ResourceOptions | None = None) -> "GpuNodePool":
         """A GPU managed node group on this cluster (see :class:`GpuNodePool`)."""
         from components.gpu_node_pool import GpuNodePool
 
@@ -292,8 +341,13 @@ class EksCluster(pulumi.ComponentResource):
     def _addon_identity(self, addon: str, namespace: str, service_account: str, policy_arn: str) -> dict:
         """Role wiring for an add-on: the add-on itself binds it (IRSA role ARN or Pod Identity)."""
         role = service_account_role(
-            f"{self._name}-{addon}", self, namespace, service_account,
-            managed_policy_arns=(policy_arn,), associate=False, parent=self,
+            f"{self._name}-{addon}",
+            self,
+            namespace,
+            service_account,
+            managed_policy_arns=(policy_arn,),
+            associate=False,
+            parent=self,
         )
         if self.workload_identity == IRSA:
             return {"role_arn": role.role.arn, "depends_on": role.grants}
@@ -315,7 +369,9 @@ class EksCluster(pulumi.ComponentResource):
     def _late_addons(self, system_nodes: aws.eks.NodeGroup) -> list[aws.eks.Addon]:
         """Add-ons that run Deployments, so they need nodes to report healthy."""
         ebs = self._addon_identity(
-            "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa",
+            "aws-ebs-csi-driver",
+            "kube-system",
+            "ebs-csi-controller-sa",
             f"{MANAGED}/service-role/AmazonEBSCSIDriverPolicy",
         )
         return [
@@ -334,4 +390,3 @@ class EksCluster(pulumi.ComponentResource):
             reclaim_policy="Delete",
             opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider),
         )
-

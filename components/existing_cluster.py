@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Required, TypedDict
+from typing import Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -26,12 +26,10 @@ class ExistingCluster(pulumi.ComponentResource):
     workload_ready: list[pulumi.Resource]
     """Nothing to wait for: the cluster already runs."""
 
-    def __init__(self, name: str, args: ExistingClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aiplatform:index:ExistingCluster", name, None, opts)
         a = with_defaults(args, DEFAULTS)
         self.kubernetes_version = a["kubernetes_version"]
         self.workload_ready = []
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s", context=a["context"], opts=pulumi.ResourceOptions(parent=self)
-        )
+        self.k8s_provider = k8s.Provider(f"{name}-k8s", context=a["context"], opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"context": a["context"]})

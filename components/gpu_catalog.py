@@ -26,7 +26,7 @@ class GpuModel:
 
 def _mig(sizes: tuple[str, str, str, str, str, str]) -> dict[str, int]:
     """The six MIG profiles NVIDIA defines for a data-center GPU, with their device counts."""
-    return dict(zip(sizes, (7, 4, 3, 2, 1, 1)))
+    return dict(zip(sizes, (7, 4, 3, 2, 1, 1), strict=True))
 
 
 T4 = GpuModel("nvidia-t4")

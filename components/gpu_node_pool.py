@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Optional, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -54,11 +54,11 @@ class GpuNodePoolArgs(TypedDict, total=False):
     """RAID0 over the instance store for images and model cache, where the type has NVMe. Default: true."""
     efa: bool
     """EFA interfaces on every network card, a cluster placement group, one AZ. Default: false."""
-    mig_profile: Optional[str]
+    mig_profile: str | None
     """mig-parted config for the nodes (``nvidia.com/mig.config`` label). Default: none (MIG off)."""
     mig_strategy: str
     """The GPU Operator's MIG strategy, ``single`` or ``mixed``; names the GPU resources. Default: ``single``."""
-    time_slicing_replicas: Optional[int]
+    time_slicing_replicas: int | None
     """Pods sharing each GPU; selects this pool's device plugin config. Default: none (no sharing)."""
     labels: dict[str, str]
     """Extra node labels. Default: none."""
@@ -82,7 +82,7 @@ DEFAULTS = {
 }
 
 
-def gpu_resources(instance: GpuInstanceType, mig_profile: Optional[str], mig_strategy: str, replicas: Optional[int]) -> dict[str, int]:
+def gpu_resources(instance: GpuInstanceType, mig_profile: str | None, mig_strategy: str, replicas: int | None) -> dict[str, int]:
     """Extended resources one node advertises, as the device plugin will name them."""
     share = replicas or 1
     if not mig_profile:
@@ -126,11 +126,11 @@ class GpuNodePool(pulumi.ComponentResource):
     """Tolerations a pod needs to run on this pool."""
     gpu_resources: dict[str, int]
     """Extended resources per node (``nvidia.com/gpu`` or MIG devices), after sharing."""
-    time_slicing_replicas: Optional[int]
-    device_plugin_config: Optional[str]
+    time_slicing_replicas: int | None
+    device_plugin_config: str | None
     """Name of the device plugin config this pool's nodes select, if any."""
 
-    def __init__(self, name: str, args: GpuNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aiplatform:index:GpuNodePool", name, None, opts)
         a = with_defaults(args, DEFAULTS)
         cluster: "EksCluster" = a["cluster"]
@@ -142,7 +142,9 @@ class GpuNodePool(pulumi.ComponentResource):
         self.node_selector = {f"{LABEL_PREFIX}/pool": name}
         self.tolerations = [dict(GPU_TOLERATION)]
         # Sizes differ in GPU count; the autoscaler's template must not promise more than the smallest.
-        self.gpu_resources = gpu_resources(min(types, key=lambda t: t.gpus), a["mig_profile"], a["mig_strategy"], a["time_slicing_replicas"])
+        self.gpu_resources = gpu_resources(
+            min(types, key=lambda t: t.gpus), a["mig_profile"], a["mig_strategy"], a["time_slicing_replicas"]
+        )
         self.time_slicing_replicas = a["time_slicing_replicas"]
         self.device_plugin_config = name if a["time_slicing_replicas"] else None
 
@@ -181,22 +183,35 @@ class GpuNodePool(pulumi.ComponentResource):
                 self._name, strategy="cluster", tags=self._tags, opts=pulumi.ResourceOptions(parent=self)
             ).name
         return node_launch_template(
-            self._name, root_volume_gib=a["root_volume_gib"], tags=self._tags, parent=self,
+            self._name,
+            root_volume_gib=a["root_volume_gib"],
+            tags=self._tags,
+            parent=self,
             user_data=NVME_RAID0_USER_DATA if raid0 else None,
-            network_interfaces=interfaces, placement_group=placement,
+            network_interfaces=interfaces,
+            placement_group=placement,
         )
 
     def _efa_interfaces(self, cards: int, cluster: "EksCluster") -> list[dict]:
         # EFA traffic must be allowed to and from the group itself, on every port.
         group = aws.ec2.SecurityGroup(
-            f"{self._name}-efa", description=f"EFA traffic between nodes of {self._name}",
-            vpc_id=cluster.vpc_id, tags=self._tags, opts=pulumi.ResourceOptions(parent=self),
+            f"{self._name}-efa",
+            description=f"EFA traffic between nodes of {self._name}",
+            vpc_id=cluster.vpc_id,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         for direction in ("ingress", "egress"):
             aws.ec2.SecurityGroupRule(
-                f"{self._name}-efa-{direction}", type=direction, security_group_id=group.id,
-                source_security_group_id=group.id, protocol="-1", from_port=0, to_port=0,
-                description="EFA: all traffic within the pool", opts=pulumi.ResourceOptions(parent=self),
+                f"{self._name}-efa-{direction}",
+                type=direction,
+                security_group_id=group.id,
+                source_security_group_id=group.id,
+                protocol="-1",
+                from_port=0,
+                to_port=0,
+                description="EFA: all traffic within the pool",
+                opts=pulumi.ResourceOptions(parent=self),
             )
         return [
             {
@@ -214,7 +229,8 @@ class GpuNodePool(pulumi.ComponentResource):
         asg_name = self.node_group.resources.apply(lambda r: r[0].autoscaling_groups[0].name)
         for key, value in sorted(tags.items()):
             aws.autoscaling.Tag(
-                f"{self._name}-asg-{re.sub(r'[^A-Za-z0-9.-]+', '-', key.removeprefix(AUTOSCALER_TAG + '/'))}", autoscaling_group_name=asg_name,
+                f"{self._name}-asg-{re.sub(r'[^A-Za-z0-9.-]+', '-', key.removeprefix(AUTOSCALER_TAG + '/'))}",
+                autoscaling_group_name=asg_name,
                 tag={"key": key, "value": value, "propagate_at_launch": False},
                 opts=pulumi.ResourceOptions(parent=self),
             )

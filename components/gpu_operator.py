@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -35,7 +35,7 @@ class GpuOperatorArgs(TypedDict, total=False):
     monitoring stack in ``opts.depends_on`` too. Default: false."""
     node_pools: Sequence["GpuNodePool"]
     """GPU pools whose time-slicing settings go into the device plugin config. Default: none."""
-    default_time_slicing_replicas: Optional[int]
+    default_time_slicing_replicas: int | None
     """Time-slicing for GPU nodes outside any pool (a local GPU machine). Default: none."""
     controller_node_selector: dict[str, str]
     """Where the operator and NFD master run (the system nodes). Default: any Linux node."""
@@ -57,16 +57,18 @@ def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
 
 
-def sharing_config(mig_strategy: str, resources: Sequence[str], replicas: Optional[int]) -> str:
+def sharing_config(mig_strategy: str, resources: Sequence[str], replicas: int | None) -> str:
     """One entry of the device plugin config map (the plugin's v1 config file format)."""
     config: dict[str, Any] = {"version": "v1", "flags": {"migStrategy": mig_strategy}}
     if replicas:
-        config["sharing"] = {"timeSlicing": {
-            "renameByDefault": False,
-            # A pod asking for two slices would get no more compute than for one.
-            "failRequestsGreaterThanOne": True,
-            "resources": [{"name": name, "replicas": replicas} for name in resources],
-        }}
+        config["sharing"] = {
+            "timeSlicing": {
+                "renameByDefault": False,
+                # A pod asking for two slices would get no more compute than for one.
+                "failRequestsGreaterThanOne": True,
+                "resources": [{"name": name, "replicas": replicas} for name in resources],
+            }
+        }
     return yaml.safe_dump(config, sort_keys=True)
 
 
@@ -74,9 +76,7 @@ def device_plugin_configs(a: dict) -> dict[str, str]:
     configs = {DEFAULT_SHARING: sharing_config(a["mig_strategy"], ["nvidia.com/gpu"], a["default_time_slicing_replicas"])}
     for pool in a["node_pools"]:
         if pool.device_plugin_config:
-            configs[pool.device_plugin_config] = sharing_config(
-                a["mig_strategy"], sorted(pool.gpu_resources), pool.time_slicing_replicas
-            )
+            configs[pool.device_plugin_config] = sharing_config(a["mig_strategy"], sorted(pool.gpu_resources), pool.time_slicing_replicas)
     return configs
 
 
@@ -119,7 +119,7 @@ class GpuOperator(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
     namespace: pulumi.Output[str]
 
-    def __init__(self, name: str, args: Optional[GpuOperatorArgs] = None, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: GpuOperatorArgs | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aiplatform:index:GpuOperator", name, None, opts)
         a = with_defaults(args, DEFAULTS)
         after = explicit_depends_on(opts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -17,9 +17,9 @@ def node_launch_template(
     root_volume_gib: int,
     tags: dict[str, str],
     parent: pulumi.Resource,
-    user_data: Optional[str] = None,
-    network_interfaces: Optional[list[dict[str, Any]]] = None,
-    placement_group: Optional[pulumi.Input[str]] = None,
+    user_data: str | None = None,
+    network_interfaces: list[dict[str, Any]] | None = None,
+    placement_group: pulumi.Input[str] | None = None,
 ) -> aws.ec2.LaunchTemplate:
     return aws.ec2.LaunchTemplate(
         name,
@@ -30,21 +30,21 @@ def node_launch_template(
             # One hop: pods get AWS credentials from Pod Identity/IRSA, never from the node.
             "http_put_response_hop_limit": 1,
         },
-        block_device_mappings=[{
-            "device_name": ROOT_DEVICE,
-            "ebs": {
-                "volume_size": root_volume_gib,
-                "volume_type": "gp3",
-                "encrypted": "true",
-                "delete_on_termination": "true",
-            },
-        }],
+        block_device_mappings=[
+            {
+                "device_name": ROOT_DEVICE,
+                "ebs": {
+                    "volume_size": root_volume_gib,
+                    "volume_type": "gp3",
+                    "encrypted": "true",
+                    "delete_on_termination": "true",
+                },
+            }
+        ],
         user_data=base64.b64encode(user_data.encode()).decode() if user_data else None,
         network_interfaces=network_interfaces,
         placement={"group_name": placement_group} if placement_group is not None else None,
-        tag_specifications=[
-            {"resource_type": kind, "tags": {**tags, "Name": name}} for kind in ("instance", "volume")
-        ],
+        tag_specifications=[{"resource_type": kind, "tags": {**tags, "Name": name}} for kind in ("instance", "volume")],
         tags=tags,
         update_default_version=True,
         opts=pulumi.ResourceOptions(parent=parent),

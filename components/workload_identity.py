@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional, Protocol
+from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -22,8 +22,8 @@ class IdentityCluster(Protocol):
 
     cluster_name: pulumi.Output[str]
     workload_identity: str
-    oidc_provider_arn: Optional[pulumi.Output[str]]
-    oidc_issuer: Optional[pulumi.Output[str]]
+    oidc_provider_arn: pulumi.Output[str] | None
+    oidc_issuer: pulumi.Output[str] | None
     tags: dict[str, str]
 
 
@@ -38,28 +38,40 @@ class ServiceAccountRole:
 
 def _irsa_trust(oidc_arn: str, issuer: str, namespace: str, service_account: str) -> str:
     host = issuer.removeprefix("https://")
-    return json.dumps({
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": oidc_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{host}:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+POD_IDENTITY_TRUST = json.dumps(
+    {
         "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {
-                f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                f"{host}:aud": "sts.amazonaws.com",
-            }},
-        }],
-    }, sort_keys=True)
-
-
-POD_IDENTITY_TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"Service": "pods.eks.amazonaws.com"},
-        "Action": ["sts:AssumeRole", "sts:TagSession"],
-    }],
-}, sort_keys=True)
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    },
+    sort_keys=True,
+)
 
 
 def service_account_role(
@@ -68,7 +80,7 @@ def service_account_role(
     namespace: str,
     service_account: str,
     *,
-    policy_json: Optional[pulumi.Input[str]] = None,
+    policy_json: pulumi.Input[str] | None = None,
     managed_policy_arns: tuple[str, ...] = (),
     associate: bool = True,
     parent: pulumi.Resource,
@@ -93,8 +105,15 @@ def service_account_role(
     if cluster.workload_identity == IRSA:
         return ServiceAccountRole(role, {"eks.amazonaws.com/role-arn": role.arn}, grants)
     if associate:
-        grants.append(aws.eks.PodIdentityAssociation(
-            name, cluster_name=cluster.cluster_name, namespace=namespace,
-            service_account=service_account, role_arn=role.arn, tags=cluster.tags, opts=child,
-        ))
+        grants.append(
+            aws.eks.PodIdentityAssociation(
+                name,
+                cluster_name=cluster.cluster_name,
+                namespace=namespace,
+                service_account=service_account,
+                role_arn=role.arn,
+                tags=cluster.tags,
+                opts=child,
+            )
+        )
     return ServiceAccountRole(role, {}, grants)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -55,7 +55,7 @@ def _ipv4_cidr(value: str) -> str:
     try:
         ipaddress.IPv4Network(value, strict=True)
     except ValueError as error:
-        raise ValueError(f"must be an IPv4 CIDR such as 10.0.0.0/16 (got {value!r}: {error})")
+        raise ValueError(f"must be an IPv4 CIDR such as 10.0.0.0/16 (got {value!r}: {error})") from None
     return value
 
 
@@ -67,9 +67,7 @@ Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
 class VpcConfig(_Model):
@@ -77,7 +75,7 @@ class VpcConfig(_Model):
     """VPC range, /16 to /20; split into three private and three public subnets."""
     nat_gateways: Literal["onePerAz", "single"] = "onePerAz"
     """``onePerAz`` survives an AZ outage; ``single`` costs less."""
-    availability_zones: Optional[list[str]] = None
+    availability_zones: list[str] | None = None
     """Three AZs of the region; default: the region's ``a``, ``b`` and ``c`` zones."""
 
 
@@ -102,7 +100,7 @@ class ClusterConfig(_Model):
     name: Name
     kubernetes_version: str = "1.35"
     # provider: existing
-    kubeconfig_context: Optional[str] = None
+    kubeconfig_context: str | None = None
     """Context of the local kubeconfig (existing clusters only); default ``kind-<name>``."""
     # provider: eks
     vpc: VpcConfig = VpcConfig()
@@ -118,8 +116,14 @@ class ClusterConfig(_Model):
 
 
 EKS_ONLY_CLUSTER_KEYS = (
-    "vpc", "endpoint", "admin_role_arns", "workload_identity", "control_plane_logs",
-    "log_retention_days", "system_node_group", "deletion_protection",
+    "vpc",
+    "endpoint",
+    "admin_role_arns",
+    "workload_identity",
+    "control_plane_logs",
+    "log_retention_days",
+    "system_node_group",
+    "deletion_protection",
 )
 
 
@@ -136,9 +140,9 @@ class GpuPoolConfig(_Model):
     """Assemble the instance store as RAID0 for images and model cache, where the type has NVMe."""
     efa: bool = False
     """EFA interfaces and a cluster placement group (single AZ) for multi-node training."""
-    mig_profile: Optional[str] = None
+    mig_profile: str | None = None
     """mig-parted config applied to the pool's nodes, e.g. ``all-1g.10gb`` or ``all-balanced``."""
-    time_slicing_replicas: Optional[int] = Field(default=None, ge=2, le=64)
+    time_slicing_replicas: int | None = Field(default=None, ge=2, le=64)
     """Share each GPU (or MIG device) between this many pods."""
     labels: dict[LabelKey, str] = {}
     autoscaler_owns_desired_size: bool = True
@@ -151,7 +155,7 @@ class GpuOperatorConfig(_Model):
     """``preinstalled``: the node image ships driver and toolkit (EKS AL2023 NVIDIA AMI)."""
     mig_strategy: Literal["none", "single", "mixed"] = "none"
     dcgm_exporter: bool = True
-    default_time_slicing_replicas: Optional[int] = Field(default=None, ge=2, le=64)
+    default_time_slicing_replicas: int | None = Field(default=None, ge=2, le=64)
     """Time-slicing for GPU nodes outside any pool (a local GPU machine in dev)."""
 
 
@@ -192,7 +196,7 @@ class StackConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     stack: str
-    region: Optional[str]
+    region: str | None
     platform: PlatformConfig
 
     @property
@@ -213,9 +217,7 @@ def load_stack_config() -> StackConfig:
     import pulumi
 
     raw = {
-        key.split(":", 1)[1]: _decode(value)
-        for key, value in pulumi.runtime.config.CONFIG.get().items()
-        if key.startswith(f"{NAMESPACE}:")
+        key.split(":", 1)[1]: _decode(value) for key, value in pulumi.runtime.config.CONFIG.get().items() if key.startswith(f"{NAMESPACE}:")
     }
     region = pulumi.Config("aws").get("region")
     return parse_stack_config(raw, stack=pulumi.get_stack(), region=region)
@@ -231,7 +233,7 @@ def _decode(value: Any) -> Any:
         return value
 
 
-def parse_stack_config(raw: dict[str, Any], *, stack: str, region: Optional[str]) -> StackConfig:
+def parse_stack_config(raw: dict[str, Any], *, stack: str, region: str | None) -> StackConfig:
     try:
         platform = PlatformConfig.model_validate(raw)
     except ValidationError as error:
@@ -299,10 +301,12 @@ def _cluster_problems(config: StackConfig) -> list[Problem]:
         return _existing_cluster_problems(config)
     problems = []
     if cluster.kubernetes_version not in EKS_VERSIONS:
-        problems.append(Problem(
-            key_path("cluster", "kubernetesVersion"),
-            f"EKS standard support covers {', '.join(EKS_VERSIONS)} (got {cluster.kubernetes_version!r})",
-        ))
+        problems.append(
+            Problem(
+                key_path("cluster", "kubernetesVersion"),
+                f"EKS standard support covers {', '.join(EKS_VERSIONS)} (got {cluster.kubernetes_version!r})",
+            )
+        )
     if not config.region:
         problems.append(Problem("aws:region", "required for cluster.provider 'eks'; set it with `pulumi config set aws:region us-west-2`"))
     problems += _vpc_problems(config)
@@ -319,16 +323,19 @@ def _existing_cluster_problems(config: StackConfig) -> list[Problem]:
         if key in cluster.model_fields_set
     ]
     if cluster.kubernetes_version not in EXISTING_CLUSTER_VERSIONS:
-        problems.append(Problem(
-            key_path("cluster", "kubernetesVersion"),
-            f"must be one of {', '.join(EXISTING_CLUSTER_VERSIONS)} (got {cluster.kubernetes_version!r})",
-        ))
+        problems.append(
+            Problem(
+                key_path("cluster", "kubernetesVersion"),
+                f"must be one of {', '.join(EXISTING_CLUSTER_VERSIONS)} (got {cluster.kubernetes_version!r})",
+            )
+        )
     if config.platform.gpu_pools:
-        problems.append(Problem(
-            key_path("gpuPools"),
-            "GPU node pools are EKS managed node groups and need cluster.provider 'eks'; "
-            "remove them for an existing cluster",
-        ))
+        problems.append(
+            Problem(
+                key_path("gpuPools"),
+                "GPU node pools are EKS managed node groups and need cluster.provider 'eks'; remove them for an existing cluster",
+            )
+        )
     return problems
 
 
@@ -343,7 +350,9 @@ def _vpc_problems(config: StackConfig) -> list[Problem]:
         if len(zones) != 3 or len(set(zones)) != 3:
             problems.append(Problem(key_path("cluster", "vpc", "availabilityZones"), f"must list 3 distinct zones (got {zones})"))
         elif config.region and not all(z.startswith(config.region) for z in zones):
-            problems.append(Problem(key_path("cluster", "vpc", "availabilityZones"), f"zones must be in region {config.region} (got {zones})"))
+            problems.append(
+                Problem(key_path("cluster", "vpc", "availabilityZones"), f"zones must be in region {config.region} (got {zones})")
+            )
     return problems
 
 
@@ -365,7 +374,12 @@ def _size_problems(group: Any, path: tuple) -> list[Problem]:
     if group.desired_size < group.min_size:
         problems.append(Problem(key_path(*path, "desiredSize"), f"must be >= minSize ({group.min_size}) (got {group.desired_size})"))
     if group.max_size < max(group.min_size, group.desired_size):
-        problems.append(Problem(key_path(*path, "maxSize"), f"must be >= minSize and desiredSize ({max(group.min_size, group.desired_size)}) (got {group.max_size})"))
+        problems.append(
+            Problem(
+                key_path(*path, "maxSize"),
+                f"must be >= minSize and desiredSize ({max(group.min_size, group.desired_size)}) (got {group.max_size})",
+            )
+        )
     return problems
 
 
@@ -385,8 +399,7 @@ def _instance_type_problems(pool: GpuPoolConfig, index: int) -> list[Problem]:
     unknown = [
         Problem(
             key_path("gpuPools", index, "instanceTypes", position),
-            f"{name!r} is not a GPU instance type; allowed families: {', '.join(GPU_FAMILIES)} "
-            f"(e.g. g6e.2xlarge, p5.48xlarge)",
+            f"{name!r} is not a GPU instance type; allowed families: {', '.join(GPU_FAMILIES)} (e.g. g6e.2xlarge, p5.48xlarge)",
         )
         for position, name in enumerate(pool.instance_types)
         if name not in GPU_INSTANCE_TYPES
@@ -396,7 +409,12 @@ def _instance_type_problems(pool: GpuPoolConfig, index: int) -> list[Problem]:
     types = [GPU_INSTANCE_TYPES[name] for name in pool.instance_types]
     gpus = {t.gpu.name for t in types}
     if len(gpus) > 1:
-        return [Problem(key_path("gpuPools", index, "instanceTypes"), f"all types of a pool must carry the same GPU model (got {', '.join(sorted(gpus))})")]
+        return [
+            Problem(
+                key_path("gpuPools", index, "instanceTypes"),
+                f"all types of a pool must carry the same GPU model (got {', '.join(sorted(gpus))})",
+            )
+        ]
     return _mig_problems(pool, index, types) + _efa_problems(pool, index, types)
 
 
@@ -421,7 +439,9 @@ def _efa_problems(pool: GpuPoolConfig, index: int, types: list) -> list[Problem]
     if without:
         return [Problem(path, f"instance types without EFA: {', '.join(without)}; EFA needs e.g. g6e.8xlarge+, p4d, p5, p6-b200")]
     if len({t.efa_interfaces for t in types}) > 1:
-        return [Problem(path, "the launch template's EFA interfaces must match every type: use types with the same number of EFA network cards")]
+        return [
+            Problem(path, "the launch template's EFA interfaces must match every type: use types with the same number of EFA network cards")
+        ]
     return []
 
 
@@ -431,15 +451,27 @@ def _gpu_operator_problems(config: StackConfig) -> list[Problem]:
     problems = []
     mig_pools = [(i, p) for i, p in enumerate(pools) if p.mig_profile]
     if mig_pools and not operator.enabled:
-        problems.append(Problem(key_path("gpuOperator", "enabled"), "must be true when a GPU pool sets migProfile (the MIG manager applies it)"))
+        problems.append(
+            Problem(key_path("gpuOperator", "enabled"), "must be true when a GPU pool sets migProfile (the MIG manager applies it)")
+        )
     if mig_pools and operator.mig_strategy == "none":
-        problems.append(Problem(key_path("gpuOperator", "migStrategy"), "must be 'single' or 'mixed' when a GPU pool sets migProfile (got 'none')"))
+        problems.append(
+            Problem(key_path("gpuOperator", "migStrategy"), "must be 'single' or 'mixed' when a GPU pool sets migProfile (got 'none')")
+        )
     if operator.mig_strategy == "single":
         problems += [
-            Problem(key_path("gpuPools", i, "migProfile"), "'all-balanced' creates MIG devices of several sizes; it needs gpuOperator.migStrategy 'mixed'")
+            Problem(
+                key_path("gpuPools", i, "migProfile"),
+                "'all-balanced' creates MIG devices of several sizes; it needs gpuOperator.migStrategy 'mixed'",
+            )
             for i, p in mig_pools
             if p.mig_profile == "all-balanced"
         ]
     if config.is_eks and operator.enabled and operator.driver == "operator" and pools:
-        problems.append(Problem(key_path("gpuOperator", "driver"), "must be 'preinstalled' on EKS: the AL2023 NVIDIA AMI of the GPU pools already ships the driver and toolkit"))
+        problems.append(
+            Problem(
+                key_path("gpuOperator", "driver"),
+                "must be 'preinstalled' on EKS: the AL2023 NVIDIA AMI of the GPU pools already ships the driver and toolkit",
+            )
+        )
     return problems

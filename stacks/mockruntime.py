@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 from google.protobuf import json_format
@@ -106,9 +107,7 @@ class RecordingMonitor(MockMonitor):
             custom=request.custom,
             provider=request.provider.rsplit("::", 1)[0],  # "<urn>::<id>" -> the provider's urn
             dependencies=sorted(set(request.dependencies)),
-            property_dependencies={
-                k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items()) if v.urns
-            },
+            property_dependencies={k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items()) if v.urns},
             inputs=mask(json_format.MessageToDict(request.object)),
             protect=request.protect,
             retain_on_delete=request.retainOnDelete,
@@ -172,10 +171,10 @@ def run_program(
     *,
     stack: str,
     config: dict[str, str],
-    secret_keys: Optional[list[str]] = None,
+    secret_keys: list[str] | None = None,
     project: str = "ai-platform",
     region: str = "us-west-2",
-    recording: Optional[Recording] = None,
+    recording: Recording | None = None,
 ) -> Recording:
     """Run ``program`` as ``pulumi up`` would (update mode, not preview) and record it.
 

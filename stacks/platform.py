@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 
@@ -16,8 +16,8 @@ CAPACITY_TYPES = {"onDemand": "ON_DEMAND", "spot": "SPOT"}
 class Platform:
     cluster: Any
     gpu_pools: list[Any] = field(default_factory=list)
-    cluster_autoscaler: Optional[Any] = None
-    gpu_operator: Optional[Any] = None
+    cluster_autoscaler: Any | None = None
+    gpu_operator: Any | None = None
 
     def export(self) -> None:
         pulumi.export("kubernetesVersion", self.cluster.kubernetes_version)
@@ -44,47 +44,56 @@ def _cluster(config: StackConfig) -> Any:
     if not config.is_eks:
         from components.existing_cluster import ExistingCluster
 
-        return ExistingCluster(c.name, {
-            "context": c.kubeconfig_context or f"kind-{c.name}",
-            "kubernetes_version": c.kubernetes_version,
-        })
+        return ExistingCluster(
+            c.name,
+            {
+                "context": c.kubeconfig_context or f"kind-{c.name}",
+                "kubernetes_version": c.kubernetes_version,
+            },
+        )
     from components.eks_cluster import EksCluster
 
-    return EksCluster(c.name, {
-        "cluster_name": c.name,
-        "region": config.region,
-        "availability_zones": config.availability_zones,
-        "kubernetes_version": c.kubernetes_version,
-        "vpc_cidr": c.vpc.cidr,
-        "nat_gateways": c.vpc.nat_gateways,
-        "endpoint_public_access": c.endpoint.public_access,
-        "public_access_cidrs": c.endpoint.public_access_cidrs,
-        "admin_role_arns": c.admin_role_arns,
-        "workload_identity": c.workload_identity,
-        "control_plane_logs": c.control_plane_logs,
-        "log_retention_days": c.log_retention_days,
-        "system_node_group": c.system_node_group.model_dump(),
-        "deletion_protection": c.deletion_protection,
-        "tags": {"ai-platform/stack": config.stack, **config.platform.tags},
-    })
+    return EksCluster(
+        c.name,
+        {
+            "cluster_name": c.name,
+            "region": config.region,
+            "availability_zones": config.availability_zones,
+            "kubernetes_version": c.kubernetes_version,
+            "vpc_cidr": c.vpc.cidr,
+            "nat_gateways": c.vpc.nat_gateways,
+            "endpoint_public_access": c.endpoint.public_access,
+            "public_access_cidrs": c.endpoint.public_access_cidrs,
+            "admin_role_arns": c.admin_role_arns,
+            "workload_identity": c.workload_identity,
+            "control_plane_logs": c.control_plane_logs,
+            "log_retention_days": c.log_retention_days,
+            "system_node_group": c.system_node_group.model_dump(),
+            "deletion_protection": c.deletion_protection,
+            "tags": {"ai-platform/stack": config.stack, **config.platform.tags},
+        },
+    )
 
 
 def _gpu_pool(cluster: Any, pool: GpuPoolConfig, config: StackConfig) -> Any:
-    return cluster.add_gpu_pool(pool.name, {
-        "instance_types": pool.instance_types,
-        "capacity_type": CAPACITY_TYPES[pool.capacity_type],
-        "min_size": pool.min_size,
-        "desired_size": pool.desired_size,
-        "max_size": pool.max_size,
-        "root_volume_gib": pool.root_volume_gib,
-        "nvme_cache": pool.nvme_cache,
-        "efa": pool.efa,
-        "mig_profile": pool.mig_profile,
-        "mig_strategy": config.platform.gpu_operator.mig_strategy,
-        "time_slicing_replicas": pool.time_slicing_replicas,
-        "labels": pool.labels,
-        "autoscaler_owns_desired_size": pool.autoscaler_owns_desired_size,
-    })
+    return cluster.add_gpu_pool(
+        pool.name,
+        {
+            "instance_types": pool.instance_types,
+            "capacity_type": CAPACITY_TYPES[pool.capacity_type],
+            "min_size": pool.min_size,
+            "desired_size": pool.desired_size,
+            "max_size": pool.max_size,
+            "root_volume_gib": pool.root_volume_gib,
+            "nvme_cache": pool.nvme_cache,
+            "efa": pool.efa,
+            "mig_profile": pool.mig_profile,
+            "mig_strategy": config.platform.gpu_operator.mig_strategy,
+            "time_slicing_replicas": pool.time_slicing_replicas,
+            "labels": pool.labels,
+            "autoscaler_owns_desired_size": pool.autoscaler_owns_desired_size,
+        },
+    )
 
 
 def _system_node_selector(config: StackConfig) -> dict[str, str]:
@@ -99,26 +108,34 @@ def _cluster_autoscaler(cluster: Any, config: StackConfig, opts: pulumi.Resource
     from components.cluster_autoscaler import ClusterAutoscaler
 
     settings = config.platform.cluster_autoscaler
-    return ClusterAutoscaler(f"{config.platform.cluster.name}-autoscaler", {
-        "cluster": cluster,
-        "region": config.region,
-        "expander": settings.expander,
-        "scale_down_unneeded_time": settings.scale_down_unneeded_time,
-        "node_selector": _system_node_selector(config),
-    }, opts)
+    return ClusterAutoscaler(
+        f"{config.platform.cluster.name}-autoscaler",
+        {
+            "cluster": cluster,
+            "region": config.region,
+            "expander": settings.expander,
+            "scale_down_unneeded_time": settings.scale_down_unneeded_time,
+            "node_selector": _system_node_selector(config),
+        },
+        opts,
+    )
 
 
 def _gpu_operator(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
     from components.gpu_operator import GpuOperator
 
     settings = config.platform.gpu_operator
-    return GpuOperator("gpu-operator", {
-        "driver_preinstalled": settings.driver == "preinstalled",
-        "mig_strategy": settings.mig_strategy,
-        "dcgm_exporter": settings.dcgm_exporter,
-        # The monitoring CRDs arrive with the Observability component (a later milestone).
-        "service_monitor": False,
-        "node_pools": platform.gpu_pools,
-        "default_time_slicing_replicas": settings.default_time_slicing_replicas,
-        "controller_node_selector": _system_node_selector(config),
-    }, opts)
+    return GpuOperator(
+        "gpu-operator",
+        {
+            "driver_preinstalled": settings.driver == "preinstalled",
+            "mig_strategy": settings.mig_strategy,
+            "dcgm_exporter": settings.dcgm_exporter,
+            # The monitoring CRDs arrive with the Observability component (a later milestone).
+            "service_monitor": False,
+            "node_pools": platform.gpu_pools,
+            "default_time_slicing_replicas": settings.default_time_slicing_replicas,
+            "controller_node_selector": _system_node_selector(config),
+        },
+        opts,
+    )

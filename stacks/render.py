@@ -56,7 +56,10 @@ def render(stack: str, root: Path = ROOT):
     region = config.get("aws:region", "us-west-2")
     return run_program(
         lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"),
-        stack=stack, config=config, secret_keys=secret_keys, region=region,
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        region=region,
     )
 
 

@@ -42,7 +42,9 @@ def run_main(raw_config: dict, *, stack: str = "test", region: str | None = "us-
         config["aws:region"] = region
     return run_program(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-        stack=stack, config=config, recording=recording,
+        stack=stack,
+        config=config,
+        recording=recording,
     )
 
 

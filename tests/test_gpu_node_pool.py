@@ -133,7 +133,13 @@ def test_mig_and_time_slicing_label_the_nodes_for_the_operator():
         ("g6e.12xlarge", None, "single", None, {"nvidia.com/gpu": 4}),
         ("g6.xlarge", None, "single", 4, {"nvidia.com/gpu": 4}),
         ("p5.48xlarge", "all-3g.40gb", "single", None, {"nvidia.com/gpu": 16}),
-        ("p5.48xlarge", "all-balanced", "mixed", None, {"nvidia.com/mig-1g.10gb": 16, "nvidia.com/mig-2g.20gb": 8, "nvidia.com/mig-3g.40gb": 8}),
+        (
+            "p5.48xlarge",
+            "all-balanced",
+            "mixed",
+            None,
+            {"nvidia.com/mig-1g.10gb": 16, "nvidia.com/mig-2g.20gb": 8, "nvidia.com/mig-3g.40gb": 8},
+        ),
         ("p4d.24xlarge", "all-1g.5gb", "mixed", 2, {"nvidia.com/mig-1g.5gb": 112}),
     ],
 )

@@ -37,11 +37,7 @@ def test_every_object_is_valid_for_the_stack_kubernetes_version(rendered, stack)
     recording = rendered(stack)
     objects = _objects(recording)
     assert objects
-    problems = {
-        f"{o['kind']}/{o['metadata'].get('name')}": errors
-        for o in objects
-        if (errors := validate_object(o, _version(recording)))
-    }
+    problems = {f"{o['kind']}/{o['metadata'].get('name')}": errors for o in objects if (errors := validate_object(o, _version(recording)))}
     assert problems == {}
 
 

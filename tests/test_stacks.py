@@ -38,7 +38,8 @@ def test_prod_holds_the_cluster_and_its_gpu_capacity(rendered):
     assert len(gpu) >= 2
     assert any(g["capacityType"] == "SPOT" for g in gpu.values())
     efa_templates = [
-        t for t in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+        t
+        for t in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate")
         if any(i.get("interfaceType") == "efa" for i in t.inputs.get("networkInterfaces", []))
     ]
     assert [t.name for t in efa_templates] == ["training"]
@@ -73,10 +74,7 @@ def _cluster_urn(recording) -> str:
 def test_prod_kms_and_iam_do_not_wait_for_the_cluster(rendered):
     prod = rendered("prod")
     cluster = _cluster_urn(prod)
-    independent = [
-        r for r in prod.registrations
-        if r.type in ("aws:kms/key:Key", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy")
-    ]
+    independent = [r for r in prod.registrations if r.type in ("aws:kms/key:Key", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy")]
     assert len(independent) >= 6
     for r in independent:
         assert cluster not in r.dependencies, f"{r.urn} waits for the cluster"
