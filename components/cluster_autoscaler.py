@@ -41,7 +41,7 @@ class ClusterAutoscalerArgs(TypedDict, total=False):
     scale_down_unneeded_time: str
     """How long a node stays idle before removal. Default: ``10m``."""
     node_selector: dict[str, str]
-    """Where the autoscaler itself runs (the system nodes). Default: any node."""
+    """Where the autoscaler itself runs (the system nodes). Default: none (any node)."""
 
 
 DEFAULTS = {"expander": "least-waste", "scale_down_unneeded_time": "10m", "node_selector": {}}

@@ -61,11 +61,11 @@ class EksClusterArgs(TypedDict, total=False):
     workload_identity: str
     """``podIdentity`` or ``irsa``: how service accounts get IAM roles. Default: ``podIdentity``."""
     control_plane_logs: Sequence[str]
-    """Control plane log types sent to CloudWatch. Default: all five."""
+    """Control plane log types sent to CloudWatch. Default: ``["api", "audit", "authenticator", "controllerManager", "scheduler"]`` (all five)."""
     log_retention_days: int
     """Retention of the control plane log group. Default: 90."""
     system_node_group: SystemNodeGroupArgs
-    """The node group for platform controllers. Default: 2 to 4 m7i.xlarge."""
+    """The node group for platform controllers. Default: ``{}`` (2 to 4 m7i.xlarge nodes, see ``SystemNodeGroupArgs``)."""
     deletion_protection: bool
     """Refuse to delete the cluster until this is turned off. Default: true."""
     tags: dict[str, str]
@@ -238,7 +238,7 @@ class EksCluster(pulumi.ComponentResource):
                 "subnet_ids": vpc.private_subnet_ids,
                 "endpoint_private_access": True,
                 "endpoint_public_access": a["endpoint_public_access"],
-                "public_access_cidrs": list(a["public_access_cidrs"]) or None,
+                **({"public_access_cidrs": list(a["public_access_cidrs"])} if a["public_access_cidrs"] else {}),
             },
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=list(a["control_plane_logs"]),

@@ -38,7 +38,7 @@ class GpuOperatorArgs(TypedDict, total=False):
     default_time_slicing_replicas: int | None
     """Time-slicing for GPU nodes outside any pool (a local GPU machine). Default: none."""
     controller_node_selector: dict[str, str]
-    """Where the operator and NFD master run (the system nodes). Default: any Linux node."""
+    """Where the operator and NFD master run (the system nodes). Default: none (any Linux node)."""
 
 
 DEFAULTS = {

@@ -11,15 +11,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
 import yaml
 from kubernetes_validate.utils import VersionNotSupportedError
 
-# The upstream CRDs live next to the repository: ../shared/schemas/crds.
-CRDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "crds"
+from tests.upstream import CRDS_DIR
 
 # The API server validates ObjectMeta itself (CRD schemas only say "type: object"),
 # so we check the fields our renderers set.

@@ -7,16 +7,14 @@ keys of the pinned chart's upstream values.yaml in ../shared/charts.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from stacks.render import helm_releases, kubernetes_objects
 from tests.schemas import known_custom_groups, validate_object
+from tests.upstream import CHARTS_DIR
 
 STACKS = ["dev", "prod"]
-CHARTS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "charts"
 # Maps whose keys are ours to choose (labels, selectors, resource quantities, ...).
 FREE_FORM = {"nodeSelector", "resources", "annotations", "labels", "podLabels", "podAnnotations", "data"}
 # Subcharts whose own values.yaml is not in ../shared/charts: the parent file lists only the keys
