@@ -66,6 +66,9 @@ class EksClusterArgs(TypedDict, total=False):
     """Retention of the control plane log group. Default: 90."""
     system_node_group: SystemNodeGroupArgs
     """The node group for platform controllers. Default: ``{}`` (2 to 4 m7i.xlarge nodes, see ``SystemNodeGroupArgs``)."""
+    addon_versions: dict[str, str]
+    """Add-on name -> version (e.g. ``vpc-cni``: ``v1.20.4-eksbuild.1``). Default: ``{}`` (EKS's
+    default version for the cluster's Kubernetes minor, fixed at creation)."""
     deletion_protection: bool
     """Refuse to delete the cluster until this is turned off. Default: true."""
     tags: dict[str, str]
@@ -83,6 +86,7 @@ DEFAULTS = {
     "control_plane_logs": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
     "log_retention_days": 90,
     "system_node_group": {},
+    "addon_versions": {},
     "deletion_protection": True,
     "tags": {},
 }
@@ -153,6 +157,7 @@ class EksCluster(pulumi.ComponentResource):
         self.availability_zones = list(a["availability_zones"])
         self.tags = dict(a["tags"])
         self._name = name
+        self._addon_versions = dict(a["addon_versions"])
         self._child = pulumi.ResourceOptions(parent=self)
 
         vpc = Vpc(
@@ -330,6 +335,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{self._name}-{addon}",
             cluster_name=self.cluster_name,
             addon_name=addon,
+            addon_version=self._addon_versions.get(addon),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             service_account_role_arn=role_arn,

@@ -22,6 +22,7 @@ EKS_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
 """Kubernetes minors in EKS standard support (late 2026)."""
 EXISTING_CLUSTER_VERSIONS = tuple(f"1.{minor}" for minor in range(25, 38))
 """Minors we can check rendered objects against (kubernetes-validate's schemas)."""
+EKS_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent")
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -64,6 +65,7 @@ InstanceType = Annotated[str, _matches(_INSTANCE_TYPE, "an EC2 instance type suc
 RoleArn = Annotated[str, _matches(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
 LabelKey = Annotated[str, _matches(_LABEL_KEY, "a Kubernetes label key")]
 Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+AddonVersion = Annotated[str, _matches(re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"), "an EKS add-on version such as v1.20.4-eksbuild.1")]
 
 
 class _Model(BaseModel):
@@ -111,6 +113,8 @@ class ClusterConfig(_Model):
     control_plane_logs: list[Literal[CONTROL_PLANE_LOG_TYPES]] = list(CONTROL_PLANE_LOG_TYPES)  # type: ignore[valid-type]
     log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365] = 90
     system_node_group: NodeGroupConfig = NodeGroupConfig()
+    addon_versions: dict[Literal[EKS_ADDONS], AddonVersion] = {}  # type: ignore[valid-type]
+    """Pinned EKS add-on versions; unset add-ons get EKS's default for the Kubernetes minor."""
     deletion_protection: bool = True
     """EKS refuses to delete the cluster until this is turned off."""
 
@@ -123,6 +127,7 @@ EKS_ONLY_CLUSTER_KEYS = (
     "control_plane_logs",
     "log_retention_days",
     "system_node_group",
+    "addon_versions",
     "deletion_protection",
 )
 
@@ -246,7 +251,7 @@ def parse_stack_config(raw: dict[str, Any], *, stack: str, region: str | None) -
 
 
 def _problem_from(error: dict) -> Problem:
-    loc = tuple(error["loc"])
+    loc = tuple(part for part in error["loc"] if part != "[key]")  # pydantic marks bad map keys
     path = key_path(*loc)
     kind = error["type"]
     if kind == "extra_forbidden":

@@ -69,6 +69,7 @@ def _cluster(config: StackConfig) -> Any:
             "control_plane_logs": c.control_plane_logs,
             "log_retention_days": c.log_retention_days,
             "system_node_group": c.system_node_group.model_dump(),
+            "addon_versions": c.addon_versions,
             "deletion_protection": c.deletion_protection,
             "tags": {"ai-platform/stack": config.stack, **config.platform.tags},
         },

@@ -29,7 +29,7 @@ from pulumi.runtime import rpc
 MASKED = ("[secret]", "[unknown]")
 
 # (path, problem): one per object key checked; problem is None when the SDK knows the key.
-Finding = tuple[str, "str | None"]
+Finding = tuple[str, str | None]
 
 
 @functools.cache
@@ -71,7 +71,7 @@ def check(value: Any, typ: Any, path: str) -> Iterator[Finding]:
         if isinstance(value, dict):
             for key, item in value.items():
                 yield from check(item, typing.get_args(typ)[1], f"{path}[{key!r}]")
-    elif typing.get_origin(typ) is typing.Union:
+    elif _types._is_union_type(typ):
         yield from _check_union(value, typing.get_args(typ), path)
     # Anything else is a scalar (str, int, bool, an enum): no keys. A dict given where the SDK
     # declares a string (an IAM policy) is serialized to JSON by the provider, so it is left alone.
@@ -105,9 +105,25 @@ def _check_list(value: Any, element: Any, path: str) -> Iterator[Finding]:
 
 
 def _check_union(value: Any, members: tuple, path: str) -> Iterator[Finding]:
-    """A union is fine if one member accepts the value; otherwise report the closest member."""
-    candidates = [list(check(value, member, path)) for member in members if member is not type(None)]
-    yield from min(candidates, key=lambda findings: sum(problem is not None for _, problem in findings), default=[])
+    """Union[str, PolicyDocumentArgs], Union[str, Tenancy], ...: the value is fine when a member
+    accepts it; otherwise the problems it has with the best-fitting member are reported."""
+    # typing flattens Input[Union[A, B]] into Union[A, B, Awaitable[...], Output[...]]; those
+    # plumbing members only repeat A and B, and would accept anything if kept.
+    members = tuple(m for m in members if m is not type(None) and not _types._is_plumbing_arg(m))
+    if isinstance(value, dict | list):
+        # An object or a list cannot be a str or an enum: judge it by the structured members.
+        members = tuple(m for m in members if _is_structured(m)) or members
+    candidates = [list(check(value, member, path)) for member in members]
+    yield from min(candidates, key=_problem_count, default=[])
+
+
+def _is_structured(typ: Any) -> bool:
+    typ = _types.unwrap_type(typ)
+    return _types.is_input_type(typ) or _origin(typ) in (collections.abc.Sequence, list, collections.abc.Mapping, dict)
+
+
+def _problem_count(findings: list[Finding]) -> int:
+    return sum(problem is not None for _, problem in findings)
 
 
 def wire_names(typ: type) -> set[str]:

@@ -203,6 +203,16 @@ BAD_CONFIGS = {
         "ai-platform:cluster.kubernetesVersion",
         "1.25",
     ),
+    "add-on version not an EKS build": (
+        _with(EKS, "cluster.addonVersions", {"vpc-cni": "latest"}),
+        "ai-platform:cluster.addonVersions.vpc-cni",
+        "v1.20.4-eksbuild.1",
+    ),
+    "add-on unknown": (
+        _with(EKS, "cluster.addonVersions", {"istio": "v1.0.0-eksbuild.1"}),
+        "ai-platform:cluster.addonVersions.istio",
+        "vpc-cni",
+    ),
     "placeholder section with a typo": (
         _with(EKS, "observability", {"enable": True}),
         "ai-platform:observability.enable",
@@ -271,3 +281,10 @@ def test_render_command_exits_2_with_the_clean_message(tmp_path):
 def test_committed_stacks_are_valid(rendered):
     assert rendered("dev").registrations
     assert rendered("prod").registrations
+
+
+def test_addon_versions_are_pinned_per_addon():
+    recording = run_main(_with(EKS, "cluster.addonVersions", {"vpc-cni": "v1.20.4-eksbuild.1"}))
+    addons = {a.inputs["addonName"]: a.inputs for a in recording.of_type("aws:eks/addon:Addon")}
+    assert addons["vpc-cni"]["addonVersion"] == "v1.20.4-eksbuild.1"
+    assert "addonVersion" not in addons["coredns"]
