@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from components import versions
 from components._util import explicit_depends_on, policy_document, with_defaults
+from components.helm import helm_release
 from components.workload_identity import service_account_role
 
 if TYPE_CHECKING:
@@ -106,16 +107,13 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             policy_json=scaling_policy(cluster.cluster_name_value),
             parent=self,
         )
-        chart = versions.CLUSTER_AUTOSCALER
         values = pulumi.Output.all(cluster.cluster_name, identity.service_account_annotations).apply(lambda v: chart_values(a, v[0], v[1]))
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             name,
-            name=name,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts={"repo": chart.repo},
+            versions.CLUSTER_AUTOSCALER,
             namespace=NAMESPACE,
             values=values,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*identity.grants, *after]),
+            parent=self,
+            depends_on=[*identity.grants, *after],
         )
         self.register_outputs({"release": self.release.name})

@@ -11,6 +11,7 @@ import yaml
 
 from components import versions
 from components._util import GPU_TOLERATION, explicit_depends_on, with_defaults
+from components.helm import helm_release
 from components.namespace import platform_namespace
 
 if TYPE_CHECKING:
@@ -131,17 +132,14 @@ class GpuOperator(pulumi.ComponentResource):
             data=device_plugin_configs(a),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        chart = versions.GPU_OPERATOR
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             name,
-            name=name,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts={"repo": chart.repo},
+            versions.GPU_OPERATOR,
             namespace=namespace.metadata["name"],
             values=chart_values(a),
-            timeout=900,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[config, *after]),
+            timeout=900,  # the operator waits for NFD and its validator before reporting ready
+            parent=self,
+            depends_on=[config, *after],
         )
         self.namespace = namespace.metadata["name"]
         self.register_outputs({"namespace": self.namespace, "release": self.release.name})

@@ -65,7 +65,7 @@ def test_admin_roles_get_cluster_admin_through_access_entries():
     assert association.inputs["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
     assert association.inputs["accessScope"] == {"type": "cluster"}
     cluster = recording.named("aws:eks/cluster:Cluster", "c")
-    assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
+    assert cluster.inputs["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
 
 
 def test_pod_identity_mode_runs_the_agent_and_needs_no_oidc_provider(default_cluster):
