@@ -19,3 +19,22 @@ GPU_OPERATOR = Chart("gpu-operator", "v26.7.0", "https://helm.ngc.nvidia.com/nvi
 # Chart 9.54.x ships cluster-autoscaler 1.35, the minor matching the default EKS version.
 CLUSTER_AUTOSCALER = Chart("cluster-autoscaler", "9.54.0", "https://kubernetes.github.io/autoscaler")
 CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.0"
+
+# Data layer
+MINIO = Chart("minio", "5.4.0", "https://charts.min.io/")
+MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2024-12-18T13-15-44Z"
+MINIO_CLIENT_IMAGE = "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z"
+MLFLOW = Chart("mlflow", "1.11.5", "https://community-charts.github.io/helm-charts")
+# The community image carries psycopg2 and boto3 (the upstream MLflow image does not).
+MLFLOW_VERSION = "3.15.1"
+MLFLOW_IMAGE = f"burakince/mlflow:{MLFLOW_VERSION}"
+
+# Compute and serving
+KUBERAY_OPERATOR = Chart("kuberay-operator", "1.7.0", "https://ray-project.github.io/kuberay-helm/")
+CERT_MANAGER = Chart("cert-manager", "v1.18.2", "https://charts.jetstack.io")
+KSERVE_CRD = Chart("kserve-crd", "v0.20.0", "oci://ghcr.io/kserve/charts")
+KSERVE_RESOURCES = Chart("kserve-resources", "v0.20.0", "oci://ghcr.io/kserve/charts")
+KSERVE_RUNTIME_CONFIGS = Chart("kserve-runtime-configs", "v0.20.0", "oci://ghcr.io/kserve/charts")
+
+# Observability
+KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts")
