@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -170,6 +170,31 @@ class ClusterAutoscalerConfig(_Model):
     expander: Literal["least-waste", "priority", "random", "most-pods", "price"] = "least-waste"
 
 
+class ObjectStoreConfig(_Model):
+    enabled: bool = True
+    backend: Optional[Literal["s3", "minio"]] = None
+    """Default: ``s3`` on EKS, ``minio`` on an existing cluster."""
+    buckets: list[Name] = Field(default=["models", "datasets"], min_length=1)
+    bucket_prefix: Optional[Annotated[str, _dns_label(40)]] = None
+    """Physical names are ``<bucketPrefix>-<bucket>`` (S3 names are global); default: the cluster name."""
+    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
+    storage_size: Annotated[str, _matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 50Gi")] = "50Gi"
+    """MinIO's volume."""
+    protect: Optional[bool] = None
+    """Keep buckets, keys and volumes on destroy; default: on for EKS stacks."""
+
+
+class ModelRegistryConfig(_Model):
+    enabled: bool = True
+    database: Optional[Literal["rds", "in-cluster"]] = None
+    """Default: ``rds`` on EKS, ``in-cluster`` on an existing cluster."""
+    multi_az: bool = True
+    workers: int = Field(default=2, ge=1, le=16)
+    database_storage_size: Annotated[str, _matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 10Gi")] = "10Gi"
+    protect: Optional[bool] = None
+    """Protect the database; default: on for EKS stacks."""
+
+
 class ComponentToggle(_Model):
     """Placeholder for a platform service that later work fills in."""
 
@@ -187,8 +212,8 @@ class PlatformConfig(_Model):
     gpu_pools: list[GpuPoolConfig] = []
     gpu_operator: GpuOperatorConfig = GpuOperatorConfig()
     cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig()
-    object_store: ComponentToggle = ComponentToggle()
-    model_registry: ComponentToggle = ComponentToggle()
+    object_store: ObjectStoreConfig = ObjectStoreConfig()
+    model_registry: ModelRegistryConfig = ModelRegistryConfig()
     observability: ComponentToggle = ComponentToggle()
     ray_clusters: list[NamedWorkload] = []
     inference_services: list[NamedWorkload] = []
@@ -297,6 +322,25 @@ def cross_field_problems(config: StackConfig) -> list[Problem]:
     problems = _cluster_problems(config)
     problems += _gpu_pool_problems(config)
     problems += _gpu_operator_problems(config)
+    problems += _data_problems(config)
+    return problems
+
+
+def _data_problems(config: StackConfig) -> list[Problem]:
+    store, registry = config.platform.object_store, config.platform.model_registry
+    problems = []
+    if not config.is_eks and store.backend == "s3":
+        problems.append(Problem(key_path("objectStore", "backend"), "'s3' needs cluster.provider 'eks' (IAM roles for pods); use 'minio'"))
+    if not config.is_eks and registry.database == "rds":
+        problems.append(Problem(key_path("modelRegistry", "database"), "'rds' needs cluster.provider 'eks'; use 'in-cluster'"))
+    if registry.enabled and not store.enabled:
+        problems.append(
+            Problem(key_path("objectStore", "enabled"), "must be true while modelRegistry is enabled (MLflow keeps artifacts there)")
+        )
+    if registry.enabled and "models" not in store.buckets:
+        problems.append(Problem(key_path("objectStore", "buckets"), f"must include 'models' for the model registry (got {store.buckets})"))
+    if len(set(store.buckets)) != len(store.buckets):
+        problems.append(Problem(key_path("objectStore", "buckets"), f"bucket names repeat (got {store.buckets})"))
     return problems
 
 

@@ -71,7 +71,7 @@ def mask(value: Any) -> Any:
     if isinstance(value, dict):
         sig = value.get(_SIG)
         if sig == _SECRET_SIG:
-            return SECRET
+            return _secret_leaves(value.get("value"))
         if sig == _RESOURCE_SIG:
             return value.get("urn")
         return {k: mask(v) for k, v in value.items()}
@@ -82,6 +82,15 @@ def mask(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)  # protobuf Struct carries every number as a double
     return value
+
+
+def _secret_leaves(value: Any) -> Any:
+    """A secret keeps its shape (the keys of a Secret's data stay visible); every value is masked."""
+    if isinstance(value, dict) and _SIG not in value:
+        return {k: _secret_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secret_leaves(v) for v in value]
+    return SECRET
 
 
 class RecordingMonitor(MockMonitor):
@@ -158,6 +167,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"latestVersion": 1}
         if args.typ == "aws:kms/key:Key":
             return {"keyId": _digest(name, "kms")}
+        if args.typ == "aws:s3/bucket:Bucket":
+            return {"arn": f"arn:aws:s3:::{state.get('bucket', name)}", "bucket": state.get("bucket", name)}
+        if args.typ == "aws:rds/instance:Instance":
+            return {
+                "address": f"{name}.{_digest(name, 'rds')}.{self.region}.rds.amazonaws.com",
+                "masterUserSecrets": [{"secretArn": f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:rds!db-{_digest(name)}"}],
+            }
+        if args.typ == "aws:rds/subnetGroup:SubnetGroup":
+            return {"name": name}
         if args.typ.startswith("random:"):
             return {"result": f"mock-{_digest(name, 'random')}"}
         return {}

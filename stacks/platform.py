@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import pulumi
 
@@ -25,6 +25,10 @@ class Platform:
             pulumi.export("clusterName", self.cluster.cluster_name)
             pulumi.export("kubeconfig", self.cluster.kubeconfig)
         pulumi.export("gpuPools", {pool._name: pool.labels for pool in self.gpu_pools})
+        if self.object_store:
+            pulumi.export("objectStore", {"endpoint": self.object_store.endpoint_url, "buckets": self.object_store.bucket_names})
+        if self.model_registry:
+            pulumi.export("mlflowTrackingUri", self.model_registry.tracking_uri)
 
 
 def build_platform(config: StackConfig) -> Platform:
@@ -36,6 +40,10 @@ def build_platform(config: StackConfig) -> Platform:
         platform.cluster_autoscaler = _cluster_autoscaler(cluster, config, k8s_opts)
     if config.platform.gpu_operator.enabled:
         platform.gpu_operator = _gpu_operator(platform, config, k8s_opts)
+    if config.platform.object_store.enabled:
+        platform.object_store = _object_store(cluster, config, k8s_opts)
+    if config.platform.model_registry.enabled:
+        platform.model_registry = _model_registry(platform, config, k8s_opts)
     return platform
 
 
@@ -139,4 +147,51 @@ def _gpu_operator(platform: Platform, config: StackConfig, opts: pulumi.Resource
             "controller_node_selector": _system_node_selector(config),
         },
         opts,
+    )
+
+
+def _protect(setting: Optional[bool], config: StackConfig) -> bool:
+    """Stateful resources are protected on EKS stacks unless the config says otherwise."""
+    return config.is_eks if setting is None else setting
+
+
+def _object_store(cluster: Any, config: StackConfig, k8s_opts: pulumi.ResourceOptions) -> Any:
+    from components.object_store import ObjectStore
+
+    settings = config.platform.object_store
+    backend = settings.backend or ("s3" if config.is_eks else "minio")
+    # S3, KMS and IAM need no cluster: only MinIO waits for nodes.
+    opts = k8s_opts if backend == "minio" else pulumi.ResourceOptions(provider=cluster.k8s_provider)
+    return ObjectStore(
+        "object-store",
+        {
+            "backend": backend,
+            "buckets": settings.buckets,
+            "bucket_prefix": settings.bucket_prefix or config.platform.cluster.name,
+            "region": config.region or "us-west-2",
+            "cluster": cluster if config.is_eks else None,
+            "noncurrent_version_days": settings.noncurrent_version_days,
+            "protect": _protect(settings.protect, config),
+            "storage_size": settings.storage_size,
+        },
+        opts,
+    )
+
+
+def _model_registry(platform: Platform, config: StackConfig, k8s_opts: pulumi.ResourceOptions) -> Any:
+    from components.model_registry import ModelRegistry
+
+    settings = config.platform.model_registry
+    return ModelRegistry(
+        "model-registry",
+        {
+            "store": platform.object_store,
+            "database": settings.database or ("rds" if config.is_eks else "in-cluster"),
+            "cluster": platform.cluster if config.is_eks else None,
+            "workers": settings.workers,
+            "database_storage_size": settings.database_storage_size,
+            "multi_az": settings.multi_az,
+            "protect": _protect(settings.protect, config),
+        },
+        k8s_opts,
     )

@@ -17,6 +17,7 @@ import collections.abc
 import difflib
 import functools
 import importlib
+import sys
 import typing
 from collections.abc import Iterator
 from typing import Any
@@ -39,7 +40,8 @@ def args_type(token: str) -> type:
     The token -> (Python module, class) table is the one each provider SDK registers with the
     runtime to rehydrate resource references, so nested or irregular modules
     ("aws:ec2/launchTemplate" -> pulumi_aws.ec2, "random:index/..." -> pulumi_random) need no
-    naming rules of ours. The resource's ``_internal_init`` builds its props as ``<Class>Args``.
+    naming rules of ours. The resource's ``_internal_init`` builds its props as ``<Class>Args``
+    (or ``<Class>InitArgs``).
     """
     package, module_name, _ = token.split(":")
     importlib.import_module(f"pulumi_{package}")  # importing the SDK registers its modules
@@ -47,7 +49,11 @@ def args_type(token: str) -> type:
     if module is None or token not in module.mod_info["classes"]:
         raise LookupError(f"the installed pulumi_{package} SDK defines no resource {token}")
     python_module = importlib.import_module(module.mod_info["fqn"])
-    args = getattr(python_module, module.mod_info["classes"][token] + "Args")
+    resource = getattr(python_module, module.mod_info["classes"][token])
+    # When a nested input type already has the name <Class>Args (pulumi_aws.s3.BucketVersioningArgs
+    # is the legacy Bucket's block), the SDK names the resource's own inputs <Class>InitArgs.
+    own_module = sys.modules[resource.__module__]
+    args = getattr(own_module, resource.__name__ + "InitArgs", None) or getattr(own_module, resource.__name__ + "Args")
     assert _types.is_input_type(args), f"{args} is not a Pulumi input type"
     return args
 

@@ -16,7 +16,7 @@ from tests.upstream import CHARTS_DIR
 
 STACKS = ["dev", "prod"]
 # Maps whose keys are ours to choose (labels, selectors, resource quantities, ...).
-FREE_FORM = {"nodeSelector", "resources", "annotations", "labels", "podLabels", "podAnnotations", "data"}
+FREE_FORM = {"nodeSelector", "resources", "annotations", "labels", "podLabels", "podAnnotations", "data", "containerSecurityContext"}
 # Subcharts whose own values.yaml is not in ../shared/charts: the parent file lists only the keys
 # it overrides, so below them a free-form key (resources, nodeSelector) may be absent upstream.
 SUBCHARTS = {"node-feature-discovery"}
