@@ -27,7 +27,9 @@ def database_password(env) -> str:
 def backend_store_uri(env) -> str:
     password = quote(database_password(env), safe="")
     user = quote(env["DB_USER"], safe="")
-    uri = f"postgresql://{user}:{password}@{env['DB_HOST']}:{env.get('DB_PORT', '5432')}/{env['DB_NAME']}"
+    # The driver is named: SQLAlchemy's default for postgresql:// changes between releases,
+    # and the image ships psycopg2.
+    uri = f"postgresql+psycopg2://{user}:{password}@{env['DB_HOST']}:{env.get('DB_PORT', '5432')}/{env['DB_NAME']}"
     return f"{uri}?sslmode={env['DB_SSLMODE']}" if env.get("DB_SSLMODE") else uri
 
 
