@@ -213,6 +213,28 @@ BAD_CONFIGS = {
         "ai-platform:cluster.addonVersions.istio",
         "vpc-cni",
     ),
+    "S3 store on an existing cluster": (
+        _with(EXISTING, "objectStore", {"backend": "s3"}),
+        "ai-platform:objectStore.backend",
+        "use 'minio'",
+    ),
+    "RDS on an existing cluster": (
+        _with(EXISTING, "modelRegistry", {"database": "rds"}),
+        "ai-platform:modelRegistry.database",
+        "use 'in-cluster'",
+    ),
+    "registry without a models bucket": (
+        _with(EKS, "objectStore", {"buckets": ["datasets"]}),
+        "ai-platform:objectStore.buckets",
+        "must include 'models'",
+    ),
+    "registry without a store": (
+        _with(EKS, "objectStore", {"enabled": False}),
+        "ai-platform:objectStore.enabled",
+        "must be true while modelRegistry",
+    ),
+    "store backend unknown": (_with(EKS, "objectStore", {"backend": "gcs"}), "ai-platform:objectStore.backend", "'s3' or 'minio'"),
+    "MinIO volume size malformed": (_with(EXISTING, "objectStore", {"storageSize": "50GB"}), "ai-platform:objectStore.storageSize", "50Gi"),
     "placeholder section with a typo": (
         _with(EKS, "observability", {"enable": True}),
         "ai-platform:observability.enable",

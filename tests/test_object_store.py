@@ -1,0 +1,179 @@
+"""ObjectStore: S3 buckets that are encrypted, private, versioned and TLS-only; MinIO with
+generated credentials; grants that give least privilege and order their consumers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.object_store import S3_WRITE_ACTIONS
+from tests.conftest import run_components
+
+ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"]
+
+
+def _s3_store(protect=True, grant=None):
+    from components.eks_cluster import EksCluster
+    from components.object_store import ObjectStore
+
+    def build():
+        cluster = EksCluster("c", {"cluster_name": "c", "region": "us-west-2", "availability_zones": ZONES})
+        store = ObjectStore("store", {"backend": "s3", "cluster": cluster, "bucket_prefix": "acme-ml", "protect": protect})
+        if grant:
+            getattr(store, grant)("trainer", namespace="ray", service_account="trainer", parent=store)
+
+    return run_components(build)
+
+
+@pytest.fixture(scope="module")
+def s3():
+    return _s3_store(grant="grant_read_write")
+
+
+def _per_bucket(recording, type_):
+    return {r.name: r for r in recording.of_type(type_)}
+
+
+def test_buckets_are_named_from_the_prefix_and_never_force_destroyed(s3):
+    buckets = _per_bucket(s3, "aws:s3/bucket:Bucket")
+    assert set(buckets) == {"acme-ml-models", "acme-ml-datasets"}
+    assert all(b.inputs["forceDestroy"] is False for b in buckets.values())
+
+
+def test_buckets_are_encrypted_with_the_stores_key(s3):
+    (key,) = [k for k in s3.of_type("aws:kms/key:Key") if k.name == "store-buckets"]
+    assert key.inputs["enableKeyRotation"] is True
+    for sse in s3.of_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
+        (rule,) = sse.inputs["rules"]
+        assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+        assert key.urn in sse.property_dependencies["rules"]
+    assert len(s3.of_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")) == 2
+
+
+def test_buckets_are_private_versioned_and_expire_old_versions(s3):
+    for block in s3.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+        flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        assert all(block.inputs[f] is True for f in flags)
+    for versioning in s3.of_type("aws:s3/bucketVersioning:BucketVersioning"):
+        assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    for lifecycle in s3.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+        (rule,) = lifecycle.inputs["rules"]
+        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+    ownership = s3.of_type("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert {o.inputs["rule"]["objectOwnership"] for o in ownership} == {"BucketOwnerEnforced"}
+
+
+def test_bucket_policy_denies_plain_http(s3):
+    policies = s3.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    assert len(policies) == 2
+    for policy in policies:
+        (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_buckets_and_key_survive_destroy_when_protected():
+    recording = _s3_store(protect=True)
+    stateful = recording.of_type("aws:s3/bucket:Bucket") + [k for k in recording.of_type("aws:kms/key:Key") if k.name == "store-buckets"]
+    assert len(stateful) == 3
+    assert all(r.protect and r.retain_on_delete for r in stateful)
+    unprotected = _s3_store(protect=False)
+    assert not any(r.protect for r in unprotected.of_type("aws:s3/bucket:Bucket"))
+
+
+def test_grant_read_write_is_least_privilege_on_the_buckets_and_key(s3):
+    role = s3.named("aws:iam/role:Role", "trainer")
+    policy = json.loads(s3.named("aws:iam/rolePolicy:RolePolicy", "trainer").inputs["policy"])
+    s3_statement, kms_statement = policy["Statement"]
+    assert set(S3_WRITE_ACTIONS) <= set(s3_statement["Action"])
+    assert "s3:*" not in s3_statement["Action"]
+    assert sorted(s3_statement["Resource"]) == sorted(
+        [f"arn:aws:s3:::acme-ml-{b}{suffix}" for b in ("models", "datasets") for suffix in ("", "/*")]
+    )
+    assert kms_statement["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    association = s3.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "trainer")
+    assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == ("ray", "trainer")
+
+
+def test_grant_read_cannot_write():
+    recording = _s3_store(grant="grant_read")
+    policy = json.loads(recording.named("aws:iam/rolePolicy:RolePolicy", "trainer").inputs["policy"])
+    assert not set(S3_WRITE_ACTIONS) & set(policy["Statement"][0]["Action"])
+    assert policy["Statement"][1]["Action"] == ["kms:Decrypt"]
+
+
+def test_s3_store_does_not_wait_for_the_cluster(s3):
+    cluster = s3.named("aws:eks/cluster:Cluster", "c").urn
+    for r in s3.registrations:
+        if r.type.startswith(("aws:s3/", "aws:kms/")) or r.type == "aws:iam/rolePolicy:RolePolicy":
+            assert cluster not in r.dependencies, r.urn
+
+
+def _minio(grant=True):
+    from components.object_store import ObjectStore
+
+    access = {}
+
+    def build():
+        store = ObjectStore("store", {"backend": "minio", "bucket_prefix": "dev"})
+        if grant:
+            access["value"] = store.grant_read_write("trainer", namespace="ray", service_account="trainer", parent=store)
+
+    return run_components(build), access.get("value")
+
+
+def test_minio_root_credentials_are_generated_and_secret():
+    recording, _ = _minio(grant=False)
+    (release,) = recording.of_type("kubernetes:helm.sh/v3:Release")
+    values = release.inputs["values"]
+    assert values["existingSecret"] == "minio-root"
+    assert "rootPassword" not in values and "rootUser" not in values
+    root = [s for s in recording.of_type("kubernetes:core/v1:Secret") if s.inputs["metadata"]["name"] == "minio-root"]
+    assert root[0].inputs["stringData"] == {"rootUser": "[secret]", "rootPassword": "[secret]"}
+    assert root[0].urn in release.dependencies
+    assert "minioadmin" not in json.dumps([r.inputs for r in recording.registrations])
+
+
+def test_minio_creates_versioned_buckets_on_a_volume():
+    recording, _ = _minio(grant=False)
+    (release,) = recording.of_type("kubernetes:helm.sh/v3:Release")
+    values = release.inputs["values"]
+    assert (release.inputs["chart"], release.inputs["version"]) == ("minio", "5.4.0")
+    assert values["buckets"] == [
+        {"name": "dev-models", "policy": "none", "purge": False, "versioning": True},
+        {"name": "dev-datasets", "policy": "none", "purge": False, "versioning": True},
+    ]
+    assert values["persistence"]["enabled"] is True
+    assert values["service"]["type"] == "ClusterIP"
+    assert values["mode"] == "standalone"
+    assert "latest" not in values["image"]["tag"]
+
+
+def test_minio_grant_is_a_scoped_user_whose_keys_reach_the_consumer_namespace():
+    recording, access = _minio()
+    job = recording.named("kubernetes:batch/v1:Job", "trainer-minio-user")
+    script = job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    assert "mc admin user add" in script and "mc admin policy attach platform trainer" in script
+    (policy_map,) = [c for c in recording.of_type("kubernetes:core/v1:ConfigMap") if c.name == "trainer-minio-policy"]
+    policy = json.loads(policy_map.inputs["data"]["policy.json"])
+    assert policy["Statement"][0]["Resource"] == [
+        "arn:aws:s3:::dev-models",
+        "arn:aws:s3:::dev-models/*",
+        "arn:aws:s3:::dev-datasets",
+        "arn:aws:s3:::dev-datasets/*",
+    ]
+    consumer = recording.named("kubernetes:core/v1:Secret", "trainer-s3")
+    assert consumer.inputs["metadata"]["namespace"] == "ray"
+    assert set(consumer.inputs["stringData"]) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    assert {"trainer-minio-user", "trainer-s3"} <= {r._name for r in access.depends_on}
+    assert access.use_https is False
+
+
+def test_unknown_backend_is_rejected():
+    from components.object_store import ObjectStore
+
+    with pytest.raises(ValueError, match="'s3' or 'minio'"):
+        run_components(lambda: ObjectStore("store", {"backend": "gcs"}))
