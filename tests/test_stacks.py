@@ -132,3 +132,22 @@ def test_manifests_are_grouped_by_component(rendered):
     groups = kubernetes_objects(rendered("prod"))
     assert {"gpu-operator", "ai-prod"} <= set(groups)
     assert {o["kind"] for o in groups["gpu-operator"]} == {"Namespace", "ConfigMap"}
+
+
+def test_prod_stateful_data_is_protected_and_retained(rendered):
+    prod = rendered("prod")
+    stateful = [
+        *prod.of_type("aws:s3/bucket:Bucket"),
+        *prod.of_type("aws:rds/instance:Instance"),
+        *[k for k in prod.of_type("aws:kms/key:Key") if k.parent.endswith(("ObjectStore::object-store", "RdsPostgres::model-registry-db"))],
+    ]
+    assert len(stateful) == 5  # 2 buckets, 1 database, their 2 keys
+    for r in stateful:
+        assert r.protect and r.retain_on_delete, r.urn
+
+
+def test_dev_declares_the_data_layer_in_cluster(rendered):
+    dev = rendered("dev")
+    assert {r.inputs["chart"] for r in dev.of_type("kubernetes:helm.sh/v3:Release")} >= {"minio"}
+    assert [s.inputs["metadata"]["name"] for s in dev.of_type("kubernetes:apps/v1:StatefulSet")] == ["model-registry-db"]
+    assert not any(r.protect for r in dev.registrations)
