@@ -368,7 +368,7 @@ class EksCluster(pulumi.ComponentResource):
         if self.workload_identity == POD_IDENTITY:
             addons.append(self._addon("eks-pod-identity-agent", []))
         cni = self._addon_identity("vpc-cni", "kube-system", "aws-node", f"{MANAGED}/AmazonEKS_CNI_Policy")
-        self.vpc_cni = self._addon("vpc-cni", [*addons, *cni.pop("depends_on")], **cni)
+        self.vpc_cni = self._addon("vpc-cni", cni.pop("depends_on"), **cni)
         addons += [self.vpc_cni, self._addon("kube-proxy", [])]
         return addons
 

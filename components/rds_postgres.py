@@ -67,19 +67,19 @@ class RdsPostgres(pulumi.ComponentResource):
         protected = pulumi.ResourceOptions(parent=self, protect=a["protect"], retain_on_delete=a["protect"])
         subnets = aws.rds.SubnetGroup(name, subnet_ids=list(a["subnet_ids"]), tags=a["tags"], opts=child)
         group = aws.ec2.SecurityGroup(
-            name,
-            description=f"PostgreSQL {name}: clients of the EKS cluster only",
-            vpc_id=a["vpc_id"],
-            ingress=[
-                {
-                    "protocol": "tcp",
-                    "from_port": PORT,
-                    "to_port": PORT,
-                    "security_groups": [a["client_security_group_id"]],
-                    "description": "PostgreSQL from the cluster",
-                }
-            ],
-            tags=a["tags"],
+            name, description=f"PostgreSQL {name}: clients of the EKS cluster only", vpc_id=a["vpc_id"], tags=a["tags"], opts=child
+        )
+        # A separate rule, so the database (12 minutes to create) does not wait for the cluster
+        # whose security group it admits.
+        aws.ec2.SecurityGroupRule(
+            f"{name}-clients",
+            type="ingress",
+            security_group_id=group.id,
+            source_security_group_id=a["client_security_group_id"],
+            protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            description="PostgreSQL from the cluster",
             opts=child,
         )
         key = aws.kms.Key(

@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+    from stacks import deploy_time
     from stacks.errors import ConfigError
 
     started = time.perf_counter()
@@ -147,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     out = options.out or options.root / "build" / options.stack
     write(recording, out)
     print(summary(recording))
+    print()
+    print(deploy_time.report(recording))
     print(f"\nwrote {out} in {time.perf_counter() - started:.2f}s")
     return 0
 

@@ -62,9 +62,17 @@ def test_prod_runs_mlflow_on_protected_rds_with_a_managed_password(rendered):
 def test_prod_database_accepts_only_the_cluster(rendered):
     prod = rendered("prod")
     (group,) = [g for g in prod.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name == "model-registry-db"]
-    (rule,) = group.inputs["ingress"]
-    assert (rule["fromPort"], rule["toPort"]) == (5432, 5432)
-    assert "cidrBlocks" not in rule and rule["securityGroups"]
+    assert "ingress" not in group.inputs
+    (rule,) = [r for r in prod.of_type("aws:ec2/securityGroupRule:SecurityGroupRule") if r.inputs.get("securityGroupId") == group.name + "-id"]
+    assert (rule.inputs["type"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("ingress", 5432, 5432)
+    assert "cidrBlocks" not in rule.inputs and rule.inputs["sourceSecurityGroupId"].startswith("sg-")
+
+
+def test_prod_database_does_not_wait_for_the_cluster(rendered):
+    prod = rendered("prod")
+    (instance,) = prod.of_type("aws:rds/instance:Instance")
+    cluster = prod.named("aws:eks/cluster:Cluster", "ai-prod").urn
+    assert cluster not in instance.dependencies
 
 
 def test_one_role_carries_both_the_secret_and_the_artifacts_grant(rendered):
