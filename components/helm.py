@@ -21,12 +21,14 @@ def helm_release(
     timeout: int = 600,
 ) -> k8s.helm.v3.Release:
     """One release of ``chart`` at its pinned version; Helm waits until its workloads are ready."""
+    # An OCI registry has no index.yaml: the chart is addressed by its full reference instead.
+    oci = chart.repo.startswith("oci://")
     return k8s.helm.v3.Release(
         name,
         name=name,
-        chart=chart.name,
+        chart=f"{chart.repo.rstrip('/')}/{chart.name}" if oci else chart.name,
         version=chart.version,
-        repository_opts={"repo": chart.repo},
+        repository_opts=None if oci else {"repo": chart.repo},
         namespace=namespace,
         values=values,
         timeout=timeout,

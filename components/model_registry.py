@@ -142,7 +142,7 @@ class ModelRegistry(pulumi.ComponentResource):
         namespace = platform_namespace(a["namespace"], pod_security="restricted", parent=self)
         ns = a["namespace"]
         db = self._database(a, namespace)
-        access = self._store_access(a, db)
+        access = self._store_access(a, db, namespace)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata={"name": SERVICE_ACCOUNT, "namespace": ns, "annotations": access.service_account_annotations},
@@ -206,7 +206,7 @@ class ModelRegistry(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
-    def _store_access(self, a: dict, db: Any) -> "StoreAccess":
+    def _store_access(self, a: dict, db: Any, namespace: k8s.core.v1.Namespace) -> "StoreAccess":
         """The pod's one IAM role: read its database secret (RDS) and write the artifacts."""
         cluster: Optional["IdentityCluster"] = a["cluster"]
         role = None
@@ -216,7 +216,12 @@ class ModelRegistry(pulumi.ComponentResource):
             policy = db.secret_arn.apply(_secret_read_policy)
             role = service_account_role(f"{self._name}-role", cluster, a["namespace"], SERVICE_ACCOUNT, policy_json=policy, parent=self)
             access = a["store"].grant_read_write(
-                f"{self._name}-artifacts", namespace=a["namespace"], service_account=SERVICE_ACCOUNT, parent=self, role=role.role
+                f"{self._name}-artifacts",
+                namespace=a["namespace"],
+                service_account=SERVICE_ACCOUNT,
+                parent=self,
+                role=role.role,
+                depends_on=[namespace],
             )
             access.service_account_annotations = role.service_account_annotations
             access.depends_on = [*role.grants, *access.depends_on]

@@ -181,17 +181,22 @@ class ObjectStore(pulumi.ComponentResource):
     def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
         return self.bucket_names[bucket].apply(lambda b: f"s3://{b}/{path}".rstrip("/"))
 
-    def grant_read(self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None) -> StoreAccess:
+    def grant_read(
+        self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None, depends_on=()
+    ) -> StoreAccess:
         """Read access to every bucket for ``namespace/service_account``.
 
         On S3, pass ``role`` when the service account already has one (a pod has one role);
-        otherwise the grant creates it.
+        otherwise the grant creates it. ``depends_on``: what must exist first in the consumer's
+        namespace (the namespace itself), for the credentials Secret MinIO puts there.
         """
-        return self._grant(name, namespace, service_account, parent, role, write=False)
+        return self._grant(name, namespace, service_account, parent, role, list(depends_on), write=False)
 
-    def grant_read_write(self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None) -> StoreAccess:
-        """Read and write access to every bucket for ``namespace/service_account``."""
-        return self._grant(name, namespace, service_account, parent, role, write=True)
+    def grant_read_write(
+        self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None, depends_on=()
+    ) -> StoreAccess:
+        """Read and write access to every bucket for ``namespace/service_account`` (see ``grant_read``)."""
+        return self._grant(name, namespace, service_account, parent, role, list(depends_on), write=True)
 
     # ------------------------------------------------------------ S3
 
@@ -282,10 +287,10 @@ class ObjectStore(pulumi.ComponentResource):
             depends_on=grants,
         )
 
-    def _grant(self, name, namespace, service_account, parent, role, write: bool) -> StoreAccess:
+    def _grant(self, name, namespace, service_account, parent, role, depends_on, write: bool) -> StoreAccess:
         if self.backend == "s3":
             return self._s3_grant(name, namespace, service_account, parent, role, write)
-        return self._minio_grant(name, namespace, service_account, parent, write)
+        return self._minio_grant(name, namespace, service_account, parent, depends_on, write)
 
     # ------------------------------------------------------------ MinIO
 
@@ -324,7 +329,7 @@ class ObjectStore(pulumi.ComponentResource):
         )
         self.endpoint_url = pulumi.Output.concat("http://", SERVICE, ".", self._namespace, ".svc.cluster.local:", str(MINIO_PORT))
 
-    def _minio_grant(self, name, namespace, service_account, parent, write: bool) -> StoreAccess:
+    def _minio_grant(self, name, namespace, service_account, parent, depends_on, write: bool) -> StoreAccess:
         """A MinIO user with a bucket policy, created by a Job through MinIO's admin API; its keys
         are written to a Secret in MinIO's namespace (for the Job) and in the consumer's."""
         import pulumi_kubernetes as k8s
@@ -339,7 +344,10 @@ class ObjectStore(pulumi.ComponentResource):
             f"{name}-minio-user", metadata={"name": secret_name, "namespace": self._namespace}, string_data=keys, opts=child
         )
         consumer_copy = k8s.core.v1.Secret(
-            f"{name}-s3", metadata={"name": secret_name, "namespace": namespace}, string_data=keys, opts=child
+            f"{name}-s3",
+            metadata={"name": secret_name, "namespace": namespace},
+            string_data=keys,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
         )
         policy = k8s.core.v1.ConfigMap(
             f"{name}-minio-policy",

@@ -80,9 +80,9 @@ def kubernetes_objects(recording) -> dict[str, list[dict[str, Any]]]:
 def helm_releases(recording) -> dict[str, dict[str, Any]]:
     return {
         r.inputs.get("name", r.name): {
-            "chart": r.inputs.get("chart"),
+            "chart": r.inputs.get("chart", "").rsplit("/", 1)[-1],  # oci://.../<name> -> <name>
             "version": r.inputs.get("version"),
-            "repo": r.inputs.get("repositoryOpts", {}).get("repo"),
+            "repo": r.inputs.get("repositoryOpts", {}).get("repo") or r.inputs.get("chart", "").rsplit("/", 1)[0],
             "namespace": r.inputs.get("namespace"),
             "values": r.inputs.get("values", {}),
         }
