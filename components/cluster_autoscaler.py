@@ -43,9 +43,12 @@ class ClusterAutoscalerArgs(TypedDict, total=False):
     """How long a node stays idle before removal. Default: ``10m``."""
     node_selector: dict[str, str]
     """Where the autoscaler itself runs (the system nodes). Default: none (any node)."""
+    service_monitor: bool
+    """Create a ServiceMonitor for its metrics (only once the monitoring CRDs exist: pass the
+    monitoring stack in ``opts.depends_on`` too). Default: false."""
 
 
-DEFAULTS = {"expander": "least-waste", "scale_down_unneeded_time": "10m", "node_selector": {}}
+DEFAULTS = {"expander": "least-waste", "scale_down_unneeded_time": "10m", "node_selector": {}, "service_monitor": False}
 
 
 def scaling_policy(cluster_name: str) -> str:
@@ -78,7 +81,10 @@ def chart_values(a: dict, cluster_name: str, annotations: dict) -> dict[str, Any
             "skip-nodes-with-local-storage": False,
             "scale-down-unneeded-time": a["scale_down_unneeded_time"],
             "max-node-provision-time": "15m",
+            # Per-node-group metrics feed the "GPU pool at its maximum" alert.
+            "emit-per-nodegroup-metrics": True,
         },
+        "serviceMonitor": {"enabled": a["service_monitor"], "namespace": NAMESPACE, "interval": "30s"},
         "nodeSelector": a["node_selector"],
         "priorityClassName": "system-cluster-critical",
         "resources": {"requests": {"cpu": "100m", "memory": "300Mi"}, "limits": {"cpu": "500m", "memory": "600Mi"}},

@@ -115,3 +115,14 @@ def mig_devices(gpu: GpuModel, profile: str) -> dict[str, int]:
     if profile == "all-balanced":
         return dict(gpu.mig_balanced)
     return {profile.removeprefix("all-"): gpu.mig_slices[profile.removeprefix("all-")]}
+
+
+def gpu_resources(instance: GpuInstanceType, mig_profile: str | None, mig_strategy: str, replicas: int | None) -> dict[str, int]:
+    """Extended resources one node advertises, as the device plugin will name them."""
+    share = replicas or 1
+    if not mig_profile:
+        return {"nvidia.com/gpu": instance.gpus * share}
+    devices = mig_devices(instance.gpu, mig_profile)
+    if mig_strategy == "single":
+        return {"nvidia.com/gpu": instance.gpus * sum(devices.values()) * share}
+    return {f"nvidia.com/mig-{size}": instance.gpus * count * share for size, count in devices.items()}

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components._util import GPU_TOLERATION, LABEL_PREFIX, with_defaults
-from components.gpu_catalog import GPU_INSTANCE_TYPES, GpuInstanceType, mig_devices
+from components.gpu_catalog import GPU_INSTANCE_TYPES, GpuInstanceType, gpu_resources
 from components.node_launch_template import node_launch_template
 
 if TYPE_CHECKING:
@@ -80,17 +80,6 @@ DEFAULTS = {
     "labels": {},
     "autoscaler_owns_desired_size": True,
 }
-
-
-def gpu_resources(instance: GpuInstanceType, mig_profile: str | None, mig_strategy: str, replicas: int | None) -> dict[str, int]:
-    """Extended resources one node advertises, as the device plugin will name them."""
-    share = replicas or 1
-    if not mig_profile:
-        return {"nvidia.com/gpu": instance.gpus * share}
-    devices = mig_devices(instance.gpu, mig_profile)
-    if mig_strategy == "single":
-        return {"nvidia.com/gpu": instance.gpus * sum(devices.values()) * share}
-    return {f"nvidia.com/mig-{size}": instance.gpus * count * share for size, count in devices.items()}
 
 
 def pool_labels(name: str, types: list[GpuInstanceType], a: dict) -> dict[str, str]:

@@ -38,3 +38,5 @@ KSERVE_RUNTIME_CONFIGS = Chart("kserve-runtime-configs", "v0.20.0", "oci://ghcr.
 
 # Observability
 KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts")
+# Gateway API implementation for KServe's HTTPRoutes (Standard-mode canary traffic splitting).
+ENVOY_GATEWAY = Chart("gateway-helm", "v1.6.1", "oci://docker.io/envoyproxy")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.gpu_catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES, mig_profiles
+from components.gpu_catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES, gpu_resources, mig_profiles
 from stacks.errors import NAMESPACE, ConfigError, Problem, key_path
 
 EKS_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
@@ -195,6 +195,65 @@ class ModelRegistryConfig(_Model):
     """Protect the database; default: on for EKS stacks."""
 
 
+Size = Annotated[str, _matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 100Gi")]
+
+
+class KServeConfig(_Model):
+    enabled: bool = True
+    deployment_mode: Literal["Standard", "Knative"] = "Standard"
+    """``Standard`` (plain Deployments + HPA, formerly RawDeployment) or ``Knative`` (needs Knative Serving)."""
+    gateway: Optional[Annotated[str, _matches(re.compile(r"^[a-z0-9-]+/[a-z0-9-]+$"), "<namespace>/<gateway name>")]] = None
+    """Gateway API gateway for HTTPRoutes; Standard-mode canaries split traffic only through it."""
+    ingress_domain: str = "example.com"
+    model_namespace: Name = "models"
+    local_model_pools: list[Name] = []
+    """GPU pools whose NVMe caches models (KServe LocalModelCache)."""
+    local_model_cache_size: Size = "500Gi"
+
+
+class CanaryConfig(_Model):
+    name: str
+    traffic_percent: int
+    model_path: Optional[str] = None
+    storage_uri: Optional[str] = None
+    min_replicas: Optional[int] = None
+
+
+class InferenceServiceConfig(_Model):
+    name: str
+    model_format: Literal["sklearn", "xgboost", "pytorch", "onnx", "huggingface", "triton"]
+    model_path: Optional[str] = None
+    """Path in the object store's ``models`` bucket."""
+    storage_uri: Optional[str] = None
+    """Any URI KServe can load (s3://, gs://, hf://, pvc://), e.g. an MLflow model version's artifact location."""
+    cpu: str = "1"
+    memory: str = "2Gi"
+    gpus: int = Field(default=0, ge=0)
+    gpu_resource: str = "nvidia.com/gpu"
+    gpu_pool: Optional[Name] = None
+    min_replicas: int = Field(default=1, ge=0)
+    max_replicas: int = Field(default=1, ge=1)
+    scale_metric: Optional[str] = None
+    scale_target: Optional[int] = None
+    canary_traffic_percent: Optional[int] = None
+    """Knative mode: share of traffic for the latest revision."""
+    canaries: list[CanaryConfig] = []
+    """Standard mode: models that each take a share of the traffic (needs ``kserve.gateway``)."""
+    model_cache_size: Optional[Size] = None
+
+
+class ObservabilityConfig(_Model):
+    enabled: bool = True
+    prometheus_retention: Annotated[str, _matches(re.compile(r"^\d+[hdwy]$"), "a duration such as 15d")] = "15d"
+    prometheus_storage_size: Annotated[str, _matches(re.compile(r"^\d+(Gi|Ti)$"), "a size such as 50Gi")] = "50Gi"
+    storage_class: Optional[str] = None
+    inference_availability_target: float = Field(default=0.995, gt=0.9, lt=1)
+    inference_latency_target: float = Field(default=0.99, gt=0.9, lt=1)
+    inference_latency_seconds: float = 1.0
+    """Latency bound of the SLO; one of the KServe histogram's buckets."""
+    runbook_base_url: Optional[Annotated[str, _matches(re.compile(r"^https://\S+$"), "an https:// URL")]] = None
+
+
 class ComponentToggle(_Model):
     """Placeholder for a platform service that later work fills in."""
 
@@ -214,9 +273,10 @@ class PlatformConfig(_Model):
     cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig()
     object_store: ObjectStoreConfig = ObjectStoreConfig()
     model_registry: ModelRegistryConfig = ModelRegistryConfig()
-    observability: ComponentToggle = ComponentToggle()
+    observability: ObservabilityConfig = ObservabilityConfig()
     ray_clusters: list[NamedWorkload] = []
-    inference_services: list[NamedWorkload] = []
+    kserve: KServeConfig = KServeConfig()
+    inference_services: list[InferenceServiceConfig] = []
     tags: dict[str, str] = {}
     """Tags added to every AWS resource."""
 
@@ -323,7 +383,73 @@ def cross_field_problems(config: StackConfig) -> list[Problem]:
     problems += _gpu_pool_problems(config)
     problems += _gpu_operator_problems(config)
     problems += _data_problems(config)
+    problems += _serving_problems(config)
+    problems += _observability_problems(config)
     return problems
+
+
+def _observability_problems(config: StackConfig) -> list[Problem]:
+    from components.alert_rules import KSERVE_LATENCY_BUCKETS
+
+    seconds = config.platform.observability.inference_latency_seconds
+    if seconds in KSERVE_LATENCY_BUCKETS:
+        return []
+    allowed = ", ".join(f"{b:g}" for b in KSERVE_LATENCY_BUCKETS)
+    return [
+        Problem(
+            key_path("observability", "inferenceLatencySeconds"),
+            f"must be a bucket of KServe's latency histogram: {allowed} (got {seconds:g})",
+        )
+    ]
+
+
+def _serving_problems(config: StackConfig) -> list[Problem]:
+    from components.inference_service import inference_service_problems
+
+    kserve = config.platform.kserve
+    pools = {p.name: p for p in config.platform.gpu_pools}
+    problems = [
+        Problem(key_path("kserve", "localModelPools", i), f"no GPU pool named {name!r} (pools: {', '.join(pools) or 'none'})")
+        for i, name in enumerate(kserve.local_model_pools)
+        if name not in pools
+    ]
+    if config.platform.inference_services and not kserve.enabled:
+        problems.append(Problem(key_path("kserve", "enabled"), "must be true while inferenceServices are configured"))
+    seen: set[str] = set()
+    for index, model in enumerate(config.platform.inference_services):
+        if model.name in seen:
+            problems.append(Problem(key_path("inferenceServices", index, "name"), f"duplicate model name {model.name!r}"))
+        seen.add(model.name)
+        if model.gpu_pool is not None and model.gpu_pool not in pools:
+            problems.append(
+                Problem(
+                    key_path("inferenceServices", index, "gpuPool"),
+                    f"no GPU pool named {model.gpu_pool!r} (pools: {', '.join(pools) or 'none'})",
+                )
+            )
+            continue
+        spec = model.model_dump(exclude={"name", "gpu_pool"})
+        spec["canaries"] = [c.model_dump(exclude_none=True) for c in model.canaries]
+        found = inference_service_problems(
+            model.name,
+            spec,
+            kserve.deployment_mode,
+            gateway_api=kserve.gateway is not None,
+            pool=model.gpu_pool,
+            gpu_capacity=_gpu_capacity(pools.get(model.gpu_pool), config),
+            cached_pools=set(kserve.local_model_pools),
+            has_store=config.platform.object_store.enabled,
+        )
+        problems += [Problem(key_path("inferenceServices", index, *p.path_as(to_camel)), p.message_as(to_camel)) for p in found]
+    return problems
+
+
+def _gpu_capacity(pool: Optional[GpuPoolConfig], config: StackConfig) -> Optional[dict[str, int]]:
+    """Extended resources one node of the pool offers (the smallest instance type's)."""
+    if pool is None or any(t not in GPU_INSTANCE_TYPES for t in pool.instance_types):
+        return None
+    smallest = min((GPU_INSTANCE_TYPES[t] for t in pool.instance_types), key=lambda t: t.gpus)
+    return gpu_resources(smallest, pool.mig_profile, config.platform.gpu_operator.mig_strategy, pool.time_slicing_replicas)
 
 
 def _data_problems(config: StackConfig) -> list[Problem]:

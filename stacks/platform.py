@@ -29,6 +29,9 @@ class Platform:
             pulumi.export("objectStore", {"endpoint": self.object_store.endpoint_url, "buckets": self.object_store.bucket_names})
         if self.model_registry:
             pulumi.export("mlflowTrackingUri", self.model_registry.tracking_uri)
+        if self.observability:
+            pulumi.export("grafanaUrl", self.observability.grafana_url)
+            pulumi.export("grafanaAdminSecret", self.observability.grafana_admin_secret)
 
 
 def build_platform(config: StackConfig) -> Platform:
@@ -36,14 +39,24 @@ def build_platform(config: StackConfig) -> Platform:
     platform = Platform(cluster=cluster)
     platform.gpu_pools = [_gpu_pool(cluster, pool, config) for pool in config.platform.gpu_pools]
     k8s_opts = pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=cluster.workload_ready)
+    # Monitoring first: its CRDs must exist before anyone's ServiceMonitor or PrometheusRule.
+    monitored_opts = k8s_opts
+    if config.platform.observability.enabled:
+        platform.observability = _observability(platform, config, k8s_opts)
+        monitored_opts = pulumi.ResourceOptions(
+            provider=cluster.k8s_provider, depends_on=[*cluster.workload_ready, *platform.observability.crds_ready]
+        )
     if config.is_eks and config.platform.cluster_autoscaler.enabled:
-        platform.cluster_autoscaler = _cluster_autoscaler(cluster, config, k8s_opts)
+        platform.cluster_autoscaler = _cluster_autoscaler(cluster, config, monitored_opts)
     if config.platform.gpu_operator.enabled:
         platform.gpu_operator = _gpu_operator(platform, config, k8s_opts)
     if config.platform.object_store.enabled:
         platform.object_store = _object_store(cluster, config, k8s_opts)
     if config.platform.model_registry.enabled:
         platform.model_registry = _model_registry(platform, config, k8s_opts)
+    if config.platform.kserve.enabled:
+        platform.kserve = _kserve(platform, config, k8s_opts)
+        platform.inference_services = [_inference_service(platform, m, k8s_opts) for m in config.platform.inference_services]
     return platform
 
 
@@ -125,6 +138,7 @@ def _cluster_autoscaler(cluster: Any, config: StackConfig, opts: pulumi.Resource
             "expander": settings.expander,
             "scale_down_unneeded_time": settings.scale_down_unneeded_time,
             "node_selector": _system_node_selector(config),
+            "service_monitor": config.platform.observability.enabled,
         },
         opts,
     )
@@ -140,7 +154,7 @@ def _gpu_operator(platform: Platform, config: StackConfig, opts: pulumi.Resource
             "driver_preinstalled": settings.driver == "preinstalled",
             "mig_strategy": settings.mig_strategy,
             "dcgm_exporter": settings.dcgm_exporter,
-            # The monitoring CRDs arrive with the Observability component (a later milestone).
+            # Observability scrapes DCGM with its own PodMonitor: the operator need not wait for it.
             "service_monitor": False,
             "node_pools": platform.gpu_pools,
             "default_time_slicing_replicas": settings.default_time_slicing_replicas,
@@ -194,4 +208,65 @@ def _model_registry(platform: Platform, config: StackConfig, k8s_opts: pulumi.Re
             "protect": _protect(settings.protect, config),
         },
         k8s_opts,
+    )
+
+
+def _pools_by_name(platform: Platform) -> dict[str, Any]:
+    return {pool._name: pool for pool in platform.gpu_pools}
+
+
+def _kserve(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.kserve import KServe
+
+    settings = config.platform.kserve
+    pools = _pools_by_name(platform)
+    return KServe(
+        "kserve",
+        {
+            "deployment_mode": settings.deployment_mode,
+            "gateway": settings.gateway,
+            "ingress_domain": settings.ingress_domain,
+            "model_namespace": settings.model_namespace,
+            "local_model_pools": [pools[name] for name in settings.local_model_pools],
+            "local_model_cache_size": settings.local_model_cache_size,
+            "controller_node_selector": _system_node_selector(config),
+        },
+        opts,
+    )
+
+
+def _inference_service(platform: Platform, model: Any, opts: pulumi.ResourceOptions) -> Any:
+    from components.inference_service import InferenceService
+
+    args = model.model_dump(exclude={"name", "gpu_pool", "canaries"})
+    return InferenceService(
+        model.name,
+        {
+            **args,
+            "canaries": [c.model_dump(exclude_none=True) for c in model.canaries],
+            "kserve": platform.kserve,
+            "store": platform.object_store,
+            "gpu_pool": _pools_by_name(platform).get(model.gpu_pool),
+        },
+        opts,
+    )
+
+
+def _observability(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.observability import Observability
+
+    settings = config.platform.observability
+    return Observability(
+        "observability",
+        {
+            "prometheus_retention": settings.prometheus_retention,
+            "prometheus_storage_size": settings.prometheus_storage_size,
+            "storage_class": settings.storage_class,
+            "gpu_pools": platform.gpu_pools,
+            "inference_availability_target": settings.inference_availability_target,
+            "inference_latency_target": settings.inference_latency_target,
+            "inference_latency_seconds": settings.inference_latency_seconds,
+            "runbook_base_url": settings.runbook_base_url,
+        },
+        opts,
     )

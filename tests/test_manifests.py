@@ -19,7 +19,7 @@ STACKS = ["dev", "prod"]
 FREE_FORM = {"nodeSelector", "resources", "annotations", "labels", "podLabels", "podAnnotations", "data", "containerSecurityContext"}
 # Subcharts whose own values.yaml is not in ../shared/charts: the parent file lists only the keys
 # it overrides, so below them a free-form key (resources, nodeSelector) may be absent upstream.
-SUBCHARTS = {"node-feature-discovery"}
+SUBCHARTS = {"node-feature-discovery", "grafana", "kube-state-metrics", "prometheus-node-exporter"}
 
 
 def _objects(recording):

@@ -44,7 +44,7 @@ def test_prod_holds_the_cluster_and_its_gpu_capacity(rendered):
     ]
     assert [t.name for t in efa_templates] == ["training"]
     assert gpu["training"]["capacityType"] == "ON_DEMAND"
-    assert set(helm_releases(prod)) == {"gpu-operator", "ai-prod-autoscaler"}
+    assert {"gpu-operator", "ai-prod-autoscaler", "observability"} <= set(helm_releases(prod))
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
