@@ -63,7 +63,9 @@ def test_prod_database_accepts_only_the_cluster(rendered):
     prod = rendered("prod")
     (group,) = [g for g in prod.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name == "model-registry-db"]
     assert "ingress" not in group.inputs
-    (rule,) = [r for r in prod.of_type("aws:ec2/securityGroupRule:SecurityGroupRule") if r.inputs.get("securityGroupId") == group.name + "-id"]
+    (rule,) = [
+        r for r in prod.of_type("aws:ec2/securityGroupRule:SecurityGroupRule") if r.inputs.get("securityGroupId") == group.name + "-id"
+    ]
     assert (rule.inputs["type"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("ingress", 5432, 5432)
     assert "cidrBlocks" not in rule.inputs and rule.inputs["sourceSecurityGroupId"].startswith("sg-")
 
