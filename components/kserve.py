@@ -62,6 +62,9 @@ class KServeArgs(TypedDict, total=False):
     """Gateway API Gateway (``namespace/name``) the InferenceServices' HTTPRoutes attach to; the
     Gateway API CRDs and the Gateway must exist. Standard-mode canaries split traffic only through
     these routes. Default: none (no Ingress or HTTPRoute; models are reachable in the cluster only)."""
+    ingress: Any | None
+    """A Gateway API implementation (an ``IngressGateway``): the KServe chart creates its Gateway
+    with that class and the InferenceServices route through it; excludes ``gateway``. Default: none."""
     ingress_domain: str
     """Domain of the hostnames KServe gives the routes when ``gateway`` is set. Default: ``example.com``."""
     model_namespace: str
@@ -82,6 +85,7 @@ DEFAULTS = {
     "cert_manager_namespace": "cert-manager",
     "deployment_mode": STANDARD,
     "gateway": None,
+    "ingress": None,
     "ingress_domain": "example.com",
     "model_namespace": "models",
     "local_model_pools": [],
@@ -102,6 +106,8 @@ def kserve_args_problems(a: Mapping[str, Any]) -> list[str]:
         hint = f"; {mode!r} is now called {LEGACY_MODES[mode]!r}" if mode in LEGACY_MODES else ""
         problems.append(f"deployment_mode must be one of {', '.join(DEPLOYMENT_MODES)} (got {mode!r}){hint}")
     gateway = a["gateway"]
+    if gateway is not None and a["ingress"] is not None:
+        problems.append("set gateway or ingress, not both (ingress makes KServe create its own gateway)")
     if gateway is not None and (gateway.count("/") != 1 or "" in gateway.split("/")):
         problems.append(f"gateway must be 'namespace/name' (got {gateway!r})")
     return problems
@@ -125,7 +131,7 @@ def cert_manager_values(a: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _gateway_values(a: Mapping[str, Any]) -> dict[str, Any]:
-    gateway = a["gateway"]
+    gateway = effective_gateway(a)
     values: dict[str, Any] = {
         "domain": a["ingress_domain"],
         # Without a gateway KServe would create Ingress objects nothing serves; with one, HTTPRoutes.
@@ -134,9 +140,20 @@ def _gateway_values(a: Mapping[str, Any]) -> dict[str, Any]:
         "disableIstioVirtualHost": True,
         "ingressGateway": {"enableGatewayApi": gateway is not None, "createGateway": False},
     }
-    if gateway is not None:
+    if a["ingress"] is not None:
+        values["ingressGateway"] = a["ingress"].kserve_values(a["namespace"])
+    elif gateway is not None:
         values["ingressGateway"]["kserveGateway"] = gateway
     return values
+
+
+def effective_gateway(a: Mapping[str, Any]) -> str | None:
+    """The Gateway the routes attach to: the one the chart creates for ``ingress``, or ``gateway``."""
+    if a["ingress"] is not None:
+        from components.ingress_gateway import kserve_gateway
+
+        return kserve_gateway(a["namespace"])
+    return a["gateway"]
 
 
 def _local_model_values(pools: Sequence[str]) -> dict[str, Any]:
@@ -209,7 +226,9 @@ def model_namespace_policy(namespace: str, a: Mapping[str, Any]) -> dict[str, An
         {"namespaceSelector": {"matchLabels": {INFERENCE_CLIENT_LABEL: "true"}}},
     ]
     allowed = []
-    if a["gateway"] is not None:
+    if a["ingress"] is not None:
+        allowed.append(a["ingress"].namespace)  # the Envoy proxies run in the controller's namespace
+    elif a["gateway"] is not None:
         allowed.append(a["gateway"].split("/")[0])
     if a["deployment_mode"] == KNATIVE:
         allowed.append("knative-serving")
@@ -247,7 +266,8 @@ class KServe(pulumi.ComponentResource):
             raise ValueError(f"KServe {name!r}: " + "; ".join(problems))
         after = explicit_depends_on(opts)
         self.deployment_mode = a["deployment_mode"]
-        self.gateway_api = a["gateway"] is not None
+        self.gateway_api = effective_gateway(a) is not None
+        ingress_ready = list(a["ingress"].ready) if a["ingress"] is not None else []
         self.local_model_jobs_namespace = LOCAL_MODEL_JOBS_NAMESPACE
 
         cm_ns = platform_namespace(a["cert_manager_namespace"], pod_security="restricted", parent=self)
@@ -270,7 +290,8 @@ class KServe(pulumi.ComponentResource):
             namespace=namespace,
             values=resources_values(a),
             parent=self,
-            depends_on=[ns, self.crds, self.cert_manager, *after],
+            # The chart creates the Gateway: the Gateway API CRDs and the class must exist.
+            depends_on=[ns, self.crds, self.cert_manager, *ingress_ready, *after],
         )
         # The ClusterServingRuntimes pass the controller's admission webhook.
         self.runtimes = helm_release(

@@ -31,6 +31,10 @@ MLFLOW_IMAGE = f"burakince/mlflow:{MLFLOW_VERSION}"
 
 # Compute and serving
 KUBERAY_OPERATOR = Chart("kuberay-operator", "1.7.0", "https://ray-project.github.io/kuberay-helm/")
+# Drivers and the tests install the same ``ray`` from PyPI; a driver must run the images' Python (3.11).
+RAY_VERSION = "2.60.0"
+RAY_CPU_IMAGE = f"docker.io/rayproject/ray:{RAY_VERSION}-py311"
+RAY_GPU_IMAGE = f"docker.io/rayproject/ray:{RAY_VERSION}-py311-gpu"
 CERT_MANAGER = Chart("cert-manager", "v1.18.2", "https://charts.jetstack.io")
 KSERVE_CRD = Chart("kserve-crd", "v0.20.0", "oci://ghcr.io/kserve/charts")
 KSERVE_RESOURCES = Chart("kserve-resources", "v0.20.0", "oci://ghcr.io/kserve/charts")
@@ -40,3 +44,5 @@ KSERVE_RUNTIME_CONFIGS = Chart("kserve-runtime-configs", "v0.20.0", "oci://ghcr.
 KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts")
 # Gateway API implementation for KServe's HTTPRoutes (Standard-mode canary traffic splitting).
 ENVOY_GATEWAY = Chart("gateway-helm", "v1.6.1", "oci://docker.io/envoyproxy")
+ENVOY_GATEWAY_IMAGE = f"docker.io/envoyproxy/gateway:{ENVOY_GATEWAY.version}"
+ENVOY_PROXY_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.36.3"  # the Envoy release of gateway v1.6.1

@@ -198,6 +198,15 @@ class ModelRegistryConfig(_Model):
 Size = Annotated[str, _matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 100Gi")]
 
 
+class IngressGatewayConfig(_Model):
+    enabled: bool = False
+    """Install Envoy Gateway; KServe then creates its Gateway and splits canary traffic through it."""
+    proxy_replicas: Optional[int] = Field(default=None, ge=1, le=20)
+    service_type: Optional[Literal["ClusterIP", "NodePort", "LoadBalancer"]] = None
+    """Default ClusterIP: models stay inside the cluster unless this says otherwise."""
+    service_annotations: dict[str, str] = {}
+
+
 class KServeConfig(_Model):
     enabled: bool = True
     deployment_mode: Literal["Standard", "Knative"] = "Standard"
@@ -209,6 +218,7 @@ class KServeConfig(_Model):
     local_model_pools: list[Name] = []
     """GPU pools whose NVMe caches models (KServe LocalModelCache)."""
     local_model_cache_size: Size = "500Gi"
+    ingress_gateway: IngressGatewayConfig = IngressGatewayConfig()
 
 
 class CanaryConfig(_Model):
@@ -254,6 +264,50 @@ class ObservabilityConfig(_Model):
     runbook_base_url: Optional[Annotated[str, _matches(re.compile(r"^https://\S+$"), "an https:// URL")]] = None
 
 
+class RayHeadConfig(_Model):
+    """Unset keys take RayCluster's defaults (components/ray_cluster.py)."""
+
+    cpu: Optional[int] = None
+    memory_gib: Optional[int] = None
+    object_store_gib: Optional[float] = None
+    run_tasks: Optional[bool] = None
+
+
+class RayWorkerGroupConfig(_Model):
+    name: str
+    cpu: Optional[int] = None
+    memory_gib: Optional[int] = None
+    gpus: Optional[int] = None
+    gpu_pool: Optional[str] = None
+    min_replicas: Optional[int] = None
+    max_replicas: Optional[int] = None
+    object_store_gib: Optional[float] = None
+
+
+class RayClusterConfig(_Model):
+    name: str
+    namespace: Optional[Name] = None
+    """Default: a namespace named after the cluster."""
+    head: RayHeadConfig = RayHeadConfig()
+    worker_groups: list[RayWorkerGroupConfig] = []
+    autoscaling: Optional[bool] = None
+    idle_timeout_seconds: Optional[int] = None
+    upscaling_mode: Optional[str] = None
+    bucket: Optional[str] = None
+    """Object store bucket the pods read and write (default: ``datasets``)."""
+    redis_address: Optional[str] = None
+    """External Redis for GCS fault tolerance (prod)."""
+    redis_password_secret: Optional[str] = None
+    redis_password_key: Optional[str] = None
+
+    def component_args(self) -> dict[str, Any]:
+        """RayClusterArgs without the resources (operator, store, pools) the stack wires in."""
+        args = self.model_dump(exclude={"name", "worker_groups", "head"}, exclude_none=True)
+        args["head"] = self.head.model_dump(exclude_none=True)
+        args["worker_groups"] = [g.model_dump(exclude={"gpu_pool"}, exclude_none=True) for g in self.worker_groups]
+        return args
+
+
 class ComponentToggle(_Model):
     """Placeholder for a platform service that later work fills in."""
 
@@ -274,7 +328,7 @@ class PlatformConfig(_Model):
     object_store: ObjectStoreConfig = ObjectStoreConfig()
     model_registry: ModelRegistryConfig = ModelRegistryConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
-    ray_clusters: list[NamedWorkload] = []
+    ray_clusters: list[RayClusterConfig] = []
     kserve: KServeConfig = KServeConfig()
     inference_services: list[InferenceServiceConfig] = []
     tags: dict[str, str] = {}
@@ -385,6 +439,56 @@ def cross_field_problems(config: StackConfig) -> list[Problem]:
     problems += _data_problems(config)
     problems += _serving_problems(config)
     problems += _observability_problems(config)
+    problems += _ray_problems(config)
+    return problems
+
+
+PLATFORM_NAMESPACES = ("kube-system", "gpu-operator", "monitoring", "kserve", "cert-manager", "kuberay-operator", "minio", "mlflow")
+
+
+def _ray_problems(config: StackConfig) -> list[Problem]:
+    from types import SimpleNamespace
+
+    from components.ray_cluster import ray_cluster_problems
+
+    pools = {p.name: p for p in config.platform.gpu_pools}
+    store = config.platform.object_store
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, cluster in enumerate(config.platform.ray_clusters):
+        at = ("rayClusters", index)
+        if cluster.name in seen:
+            problems.append(Problem(key_path(*at, "name"), f"duplicate Ray cluster name {cluster.name!r}"))
+        seen.add(cluster.name)
+        namespace = cluster.namespace or cluster.name
+        if namespace in PLATFORM_NAMESPACES:
+            problems.append(
+                Problem(
+                    key_path(*at, "namespace" if cluster.namespace else "name"),
+                    f"namespace {namespace!r} belongs to the platform; choose another",
+                )
+            )
+        bucket = cluster.bucket or "datasets"
+        if store.enabled and bucket not in store.buckets:
+            problems.append(
+                Problem(key_path(*at, "bucket"), f"must be one of objectStore.buckets: {', '.join(store.buckets)} (got {bucket!r})")
+            )
+        args = cluster.component_args()
+        for group_index, group in enumerate(cluster.worker_groups):
+            if group.gpu_pool is None:
+                continue
+            if group.gpu_pool not in pools:
+                problems.append(
+                    Problem(
+                        key_path(*at, "workerGroups", group_index, "gpuPool"),
+                        f"no GPU pool named {group.gpu_pool!r} (pools: {', '.join(pools) or 'none'})",
+                    )
+                )
+            # a stand-in with what the check reads: the extended resources one node offers
+            args["worker_groups"][group_index]["gpu_pool"] = SimpleNamespace(
+                gpu_resources=_gpu_capacity(pools.get(group.gpu_pool), config) or {"nvidia.com/gpu": 0}
+            )
+        problems += [Problem(key_path(*at, *p.path_as(to_camel)), p.message_as(to_camel)) for p in ray_cluster_problems(cluster.name, args)]
     return problems
 
 
@@ -413,6 +517,10 @@ def _serving_problems(config: StackConfig) -> list[Problem]:
         for i, name in enumerate(kserve.local_model_pools)
         if name not in pools
     ]
+    if kserve.gateway is not None and kserve.ingress_gateway.enabled:
+        problems.append(
+            Problem(key_path("kserve", "gateway"), "set gateway or ingressGateway.enabled, not both (the ingress gateway brings its own)")
+        )
     if config.platform.inference_services and not kserve.enabled:
         problems.append(Problem(key_path("kserve", "enabled"), "must be true while inferenceServices are configured"))
     seen: set[str] = set()
@@ -434,7 +542,7 @@ def _serving_problems(config: StackConfig) -> list[Problem]:
             model.name,
             spec,
             kserve.deployment_mode,
-            gateway_api=kserve.gateway is not None,
+            gateway_api=kserve.gateway is not None or kserve.ingress_gateway.enabled,
             pool=model.gpu_pool,
             gpu_capacity=_gpu_capacity(pools.get(model.gpu_pool), config),
             cached_pools=set(kserve.local_model_pools),

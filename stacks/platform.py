@@ -18,6 +18,14 @@ class Platform:
     gpu_pools: list[Any] = field(default_factory=list)
     cluster_autoscaler: Any | None = None
     gpu_operator: Any | None = None
+    observability: Any | None = None
+    object_store: Any | None = None
+    model_registry: Any | None = None
+    kuberay: Any | None = None
+    ray_clusters: list[Any] = field(default_factory=list)
+    kserve: Any | None = None
+    ingress_gateway: Any | None = None
+    inference_services: list[Any] = field(default_factory=list)
 
     def export(self) -> None:
         pulumi.export("kubernetesVersion", self.cluster.kubernetes_version)
@@ -29,6 +37,8 @@ class Platform:
             pulumi.export("objectStore", {"endpoint": self.object_store.endpoint_url, "buckets": self.object_store.bucket_names})
         if self.model_registry:
             pulumi.export("mlflowTrackingUri", self.model_registry.tracking_uri)
+        if self.ray_clusters:
+            pulumi.export("rayDashboards", {c._name: c.dashboard_url for c in self.ray_clusters})
         if self.observability:
             pulumi.export("grafanaUrl", self.observability.grafana_url)
             pulumi.export("grafanaAdminSecret", self.observability.grafana_admin_secret)
@@ -54,7 +64,12 @@ def build_platform(config: StackConfig) -> Platform:
         platform.object_store = _object_store(cluster, config, k8s_opts)
     if config.platform.model_registry.enabled:
         platform.model_registry = _model_registry(platform, config, k8s_opts)
+    if config.platform.ray_clusters:
+        platform.kuberay = _kuberay(config, monitored_opts)
+        platform.ray_clusters = [_ray_cluster(platform, cluster, k8s_opts) for cluster in config.platform.ray_clusters]
     if config.platform.kserve.enabled:
+        if config.platform.kserve.ingress_gateway.enabled:
+            platform.ingress_gateway = _ingress_gateway(config, k8s_opts)
         platform.kserve = _kserve(platform, config, k8s_opts)
         platform.inference_services = [_inference_service(platform, m, k8s_opts) for m in config.platform.inference_services]
     return platform
@@ -225,6 +240,7 @@ def _kserve(platform: Platform, config: StackConfig, opts: pulumi.ResourceOption
         {
             "deployment_mode": settings.deployment_mode,
             "gateway": settings.gateway,
+            "ingress": platform.ingress_gateway,
             "ingress_domain": settings.ingress_domain,
             "model_namespace": settings.model_namespace,
             "local_model_pools": [pools[name] for name in settings.local_model_pools],
@@ -270,3 +286,36 @@ def _observability(platform: Platform, config: StackConfig, opts: pulumi.Resourc
         },
         opts,
     )
+
+
+def _kuberay(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.kuberay_operator import KubeRayOperator
+
+    return KubeRayOperator(
+        "kuberay-operator",
+        {"node_selector": _system_node_selector(config), "service_monitor": config.platform.observability.enabled},
+        opts,
+    )
+
+
+def _ray_cluster(platform: Platform, cluster: Any, opts: pulumi.ResourceOptions) -> Any:
+    from components.ray_cluster import RayCluster
+
+    args = cluster.component_args()
+    pools = _pools_by_name(platform)
+    for group, settings in zip(args["worker_groups"], cluster.worker_groups, strict=True):
+        group["gpu_pool"] = pools.get(settings.gpu_pool)
+    return RayCluster(cluster.name, {**args, "operator": platform.kuberay, "store": platform.object_store}, opts)
+
+
+def _ingress_gateway(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.ingress_gateway import IngressGateway
+
+    settings = config.platform.kserve.ingress_gateway
+    args = {
+        "proxy_replicas": settings.proxy_replicas,
+        "proxy_service_type": settings.service_type,
+        "proxy_service_annotations": settings.service_annotations,
+        "node_selector": _system_node_selector(config),
+    }
+    return IngressGateway("envoy-gateway", {k: v for k, v in args.items() if v is not None}, opts)
