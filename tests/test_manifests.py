@@ -121,7 +121,6 @@ CRD_CHARTS = {
 }
 
 
-
 def _group(type_token: str) -> str:
     """``kubernetes:ray.io/v1:RayCluster`` -> ``ray.io``; ``kubernetes:core/v1:Secret`` -> ``core``."""
     return type_token.split(":")[1].split("/")[0]
