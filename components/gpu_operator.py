@@ -13,11 +13,14 @@ from components import versions
 from components._util import GPU_TOLERATION, explicit_depends_on, with_defaults
 from components.helm import helm_release
 from components.namespace import platform_namespace
+from components.network_policy import API_SERVER, Isolation
 
 if TYPE_CHECKING:
     from components.gpu_node_pool import GpuNodePool
 
 DEVICE_PLUGIN_CONFIG = "device-plugin-config"
+# The operator and NFD talk only to the API server; Prometheus scrapes DCGM (allowed by the base).
+ISOLATION = Isolation(egress=[API_SERVER])
 DEFAULT_SHARING = "default"
 
 
@@ -125,7 +128,7 @@ class GpuOperator(pulumi.ComponentResource):
         a = with_defaults(args, DEFAULTS)
         after = explicit_depends_on(opts)
         # privileged: the operands load kernel settings, mount host paths and reach GPU devices.
-        namespace = platform_namespace(a["namespace"], pod_security="privileged", parent=self)
+        namespace = platform_namespace(a["namespace"], pod_security="privileged", isolation=ISOLATION, parent=self)
         config = k8s.core.v1.ConfigMap(
             f"{name}-device-plugin",
             metadata={"name": DEVICE_PLUGIN_CONFIG, "namespace": namespace.metadata["name"]},

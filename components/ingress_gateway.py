@@ -25,6 +25,7 @@ from components import versions
 from components._util import explicit_depends_on, with_defaults
 from components.helm import helm_release
 from components.namespace import platform_namespace
+from components.network_policy import API_SERVER, Allow, Isolation
 
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
 """The controllerName Envoy Gateway claims GatewayClasses by (its ``config.envoyGateway.gateway`` default)."""
@@ -183,6 +184,16 @@ def kserve_ingress_gateway_values(gateway_class: str, kserve_namespace: str) -> 
     }
 
 
+def gateway_isolation(a: dict) -> Isolation:
+    """Clients reach the proxies' listeners (80 and 443, shifted by 10000): platform namespaces
+    while the Service is ClusterIP, anyone once the config exposes it."""
+    clients = "platform" if a["proxy_service_type"] == "ClusterIP" else "anywhere"
+    return Isolation(
+        ingress=[Allow(clients, (10080, 10443), "inference requests")],
+        egress=[API_SERVER, Allow("platform", why="the model servers behind the routes")],
+    )
+
+
 class IngressGateway(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
     envoy_proxy: k8s.apiextensions.CustomResource
@@ -209,7 +220,7 @@ class IngressGateway(pulumi.ComponentResource):
         # capability dropped, seccomp RuntimeDefault and no privilege escalation (the chart's
         # securityContext values; Envoy Gateway's defaults for the envoy and shutdown-manager
         # containers). Listeners on ports below 1024 are shifted by 10000, so no NET_BIND_SERVICE.
-        ns = platform_namespace(a["namespace"], pod_security="restricted", parent=self)
+        ns = platform_namespace(a["namespace"], pod_security="restricted", isolation=gateway_isolation(a), parent=self)
         self.release = helm_release(
             name,
             versions.ENVOY_GATEWAY,

@@ -18,6 +18,17 @@ from components import versions
 from components._util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on, with_defaults
 from components.helm import helm_release
 from components.namespace import platform_namespace
+from components.network_policy import API_SERVER, AWS_APIS, WEBHOOK_CALLS, Allow, Isolation
+
+CERT_MANAGER_ISOLATION = Isolation(ingress=[Allow("anywhere", (10250,), f"cert-manager's webhook: {WEBHOOK_CALLS}")], egress=[API_SERVER])
+CONTROLLER_ISOLATION = Isolation(
+    ingress=[Allow("anywhere", (9443,), f"KServe's webhooks: {WEBHOOK_CALLS}")],
+    # The local model agent and its jobs download models like the storage initializer does.
+    egress=[AWS_APIS, Allow("platform", (9000,), "MinIO's S3 API (dev)")],
+)
+# Ingress to the models comes from models-ingress (below); their storage initializer downloads
+# from S3, MinIO or the Hugging Face Hub.
+MODELS_ISOLATION = Isolation(egress=[AWS_APIS, Allow("platform", (9000, 5000), "MinIO's S3 API and MLflow")])
 
 STANDARD = "Standard"
 KNATIVE = "Knative"
@@ -270,7 +281,7 @@ class KServe(pulumi.ComponentResource):
         ingress_ready = list(a["ingress"].ready) if a["ingress"] is not None else []
         self.local_model_jobs_namespace = LOCAL_MODEL_JOBS_NAMESPACE
 
-        cm_ns = platform_namespace(a["cert_manager_namespace"], pod_security="restricted", parent=self)
+        cm_ns = platform_namespace(a["cert_manager_namespace"], pod_security="restricted", isolation=CERT_MANAGER_ISOLATION, parent=self)
         self.cert_manager = helm_release(
             "cert-manager",
             versions.CERT_MANAGER,
@@ -281,7 +292,7 @@ class KServe(pulumi.ComponentResource):
         )
         # The local model agent mounts a host path, which only the privileged level admits.
         level = "privileged" if a["local_model_pools"] else "restricted"
-        ns = platform_namespace(a["namespace"], pod_security=level, parent=self)
+        ns = platform_namespace(a["namespace"], pod_security=level, isolation=CONTROLLER_ISOLATION, parent=self)
         namespace = ns.metadata["name"]
         self.crds = helm_release(f"{name}-crd", versions.KSERVE_CRD, namespace=namespace, values={}, parent=self, depends_on=[ns, *after])
         self.controller = helm_release(
@@ -305,7 +316,7 @@ class KServe(pulumi.ComponentResource):
         self.crds_ready = [self.crds, self.controller, self.runtimes]
 
         self.model_namespace = a["model_namespace"]
-        models = platform_namespace(self.model_namespace, pod_security="restricted", parent=self)
+        models = platform_namespace(self.model_namespace, pod_security="restricted", isolation=MODELS_ISOLATION, parent=self)
         policy = model_namespace_policy(self.model_namespace, a)
         network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-models-ingress",

@@ -11,6 +11,10 @@ from components import versions
 from components._util import explicit_depends_on, with_defaults
 from components.helm import helm_release
 from components.namespace import platform_namespace
+from components.network_policy import API_SERVER, Allow, Isolation
+
+# The operator reconciles through the API server and asks each head's dashboard for job status.
+ISOLATION = Isolation(egress=[API_SERVER, Allow("platform", (8265,), "Ray dashboards (job status)")])
 
 OPERATOR_IMAGE_REPOSITORY = "quay.io/kuberay/operator"
 OPERATOR_IMAGE_TAG = f"v{versions.KUBERAY_OPERATOR.version}"
@@ -65,7 +69,7 @@ class KubeRayOperator(pulumi.ComponentResource):
     def __init__(self, name: str, args: KubeRayOperatorArgs | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aiplatform:index:KubeRayOperator", name, None, opts)
         a = with_defaults(args, DEFAULTS)
-        namespace = platform_namespace(a["namespace"], pod_security="restricted", parent=self)
+        namespace = platform_namespace(a["namespace"], pod_security="restricted", isolation=ISOLATION, parent=self)
         self.release = helm_release(
             name,
             versions.KUBERAY_OPERATOR,

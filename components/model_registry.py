@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 from components import versions
 from components._util import explicit_depends_on, with_defaults
 from components.namespace import platform_namespace
+from components.network_policy import AWS_APIS, Allow, Isolation
 
 if TYPE_CHECKING:
     from components.storage_access import ObjectStoreLike, StoreAccess
@@ -26,6 +27,15 @@ SERVICE_ACCOUNT = "mlflow"
 LAUNCHER = Path(__file__).with_name("mlflow_launcher.py")
 LAUNCHER_DIR = "/opt/ai-platform"
 METRICS_DIR = "/tmp/mlflow-metrics"
+ISOLATION = Isolation(
+    ingress=[Allow("platform", (PORT,), "tracking and registry clients: Ray jobs, model serving, notebooks")],
+    egress=[
+        AWS_APIS,
+        Allow("platform", (9000,), "MinIO's S3 API (dev)"),
+        # RDS lives in the VPC's private subnets; its security group admits only the cluster.
+        Allow("anywhere", (5432,), "PostgreSQL on RDS"),
+    ],
+)
 
 
 class ModelRegistryArgs(TypedDict, total=False):
@@ -139,7 +149,7 @@ class ModelRegistry(pulumi.ComponentResource):
             raise ValueError("database 'rds' needs the EKS cluster (its subnets and security group)")
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
-        namespace = platform_namespace(a["namespace"], pod_security="restricted", parent=self)
+        namespace = platform_namespace(a["namespace"], pod_security="restricted", isolation=ISOLATION, parent=self)
         ns = a["namespace"]
         db = self._database(a, namespace)
         access = self._store_access(a, db, namespace)

@@ -14,6 +14,7 @@ import pulumi
 
 from components import versions
 from components._util import explicit_depends_on, with_defaults
+from components.network_policy import Allow, Isolation
 from components.storage_access import ACCESS_KEY_ID, SECRET_ACCESS_KEY, StoreAccess
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ KMS_WRITE_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
 MINIO_PORT = 9000
 ROOT_SECRET = "minio-root"
 SERVICE = "minio"
+# Consumers are platform workloads; access is then decided by their keys and bucket policies.
+MINIO_ISOLATION = Isolation(ingress=[Allow("platform", (MINIO_PORT,), "the S3 API for platform workloads")])
 
 
 class ObjectStoreArgs(TypedDict, total=False):
@@ -302,7 +305,7 @@ class ObjectStore(pulumi.ComponentResource):
         from components.namespace import platform_namespace
 
         # baseline: the chart's bucket-creation Job cannot be given the restricted profile's settings.
-        namespace = platform_namespace(self._a["namespace"], pod_security="baseline", parent=self)
+        namespace = platform_namespace(self._a["namespace"], pod_security="baseline", isolation=MINIO_ISOLATION, parent=self)
         self._namespace = namespace.metadata["name"]
         # Generated root credentials: never MinIO's documented defaults.
         root_user = random.RandomString(

@@ -20,6 +20,17 @@ from components.alert_rules import RuleSettings, prometheus_rules
 from components.dashboards import SIDECAR_LABEL, rendered_dashboards
 from components.helm import helm_release
 from components.namespace import platform_namespace
+from components.network_policy import API_SERVER, WEBHOOK_CALLS, Allow, Isolation
+
+ISOLATION = Isolation(
+    ingress=[Allow("anywhere", (10250,), f"prometheus-operator's webhook: {WEBHOOK_CALLS}")],
+    egress=[
+        API_SERVER,
+        Allow("platform", why="scrape the platform's workloads on their metrics ports"),
+        Allow("kube-system", (9153, 8085), "CoreDNS and cluster-autoscaler metrics"),
+        Allow("anywhere", (10250, 9100), "kubelets and node-exporter, on the nodes' addresses"),
+    ],
+)
 
 if TYPE_CHECKING:
     from components.gpu_node_pool import GpuNodePool
@@ -262,9 +273,12 @@ class Observability(pulumi.ComponentResource):
         after = explicit_depends_on(opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        namespace = platform_namespace(a["namespace"], pod_security=a["pod_security"], parent=self)
+        namespace = platform_namespace(a["namespace"], pod_security=a["pod_security"], isolation=ISOLATION, parent=self)
         # privileged: node-exporter reads the host's /proc, /sys and network (hostNetwork, hostPID, hostPath).
-        host_namespace = platform_namespace(f"{a['namespace']}-node-exporter", pod_security="privileged", parent=self)
+        # Its pods use the host's network, which NetworkPolicies do not govern.
+        host_namespace = platform_namespace(
+            f"{a['namespace']}-node-exporter", pod_security="privileged", isolation=Isolation(), parent=self
+        )
         self.namespace = namespace.metadata["name"]
 
         password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child)

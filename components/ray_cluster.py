@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 from components import versions
 from components._util import explicit_depends_on, with_defaults
 from components.namespace import platform_namespace
+from components.network_policy import AWS_APIS, Allow, Isolation
 from components.storage_access import ObjectStoreLike, StoreAccess
 
 if TYPE_CHECKING:
@@ -42,6 +43,13 @@ SHM_VOLUME = "shared-mem"
 HEAD_SERVICE_TYPE = "ClusterIP"
 """The head service (GCS, dashboard, client) stays inside the cluster; reach it with port-forward."""
 DASHBOARD_PORT, CLIENT_PORT = 8265, 10001
+RAY_ISOLATION = Isolation(
+    ingress=[Allow("kuberay-operator", (DASHBOARD_PORT,), "KubeRay polls the dashboard for job status")],
+    egress=[
+        AWS_APIS,
+        Allow("platform", (9000, 5000), "MinIO's S3 API (dev) and the MLflow tracking server"),
+    ],
+)
 HEAD_PORTS = [
     {"name": "gcs-server", "containerPort": 6379},
     {"name": "dashboard", "containerPort": DASHBOARD_PORT},
@@ -561,4 +569,4 @@ class RayCluster(pulumi.ComponentResource):
             return None
         # restricted: the Ray containers, the autoscaler and KubeRay's init container run non-root
         # without privileges (the init container copies the worker's security context).
-        return platform_namespace(name, pod_security="restricted", parent=self)
+        return platform_namespace(name, pod_security="restricted", isolation=RAY_ISOLATION, parent=self)

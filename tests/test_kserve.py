@@ -168,7 +168,9 @@ def test_model_namespace_is_restricted_and_closed_to_other_namespaces():
     namespaces = {r.name: r.inputs["metadata"]["labels"] for r in recording.of_type("kubernetes:core/v1:Namespace")}
     assert namespaces["models"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert namespaces["kserve"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    (policy,) = recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    (policy,) = [
+        p for p in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") if p.inputs["metadata"]["name"] == "models-ingress"
+    ]
     assert policy.inputs["metadata"]["namespace"] == "models"
     spec = policy.inputs["spec"]
     assert spec["podSelector"] == {} and spec["policyTypes"] == ["Ingress"]
@@ -181,7 +183,9 @@ def test_model_namespace_is_restricted_and_closed_to_other_namespaces():
 
 def test_knative_mode_lets_the_activator_reach_the_models():
     recording, _ = _kserve({"deployment_mode": "Knative"})
-    (policy,) = recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    (policy,) = [
+        p for p in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") if p.inputs["metadata"]["name"] == "models-ingress"
+    ]
     assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "knative-serving"}}} in policy.inputs["spec"]["ingress"][
         0
     ]["from"]

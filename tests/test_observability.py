@@ -253,7 +253,7 @@ def _problems(objects: list[dict]) -> dict[str, list[str]]:
 def test_built_in_objects_are_valid_for_kubernetes_1_35():
     recording, _, _ = _observability()
     objects = _objects(recording, custom=False)
-    assert {o["kind"] for o in objects} == {"Namespace", "Secret", "ConfigMap"}
+    assert {o["kind"] for o in objects} == {"Namespace", "Secret", "ConfigMap", "NetworkPolicy"}
     assert _problems(objects) == {}
 
 

@@ -349,7 +349,7 @@ def test_the_rendered_cluster_validates_against_the_upstream_crd():
 def test_every_kubernetes_object_is_valid_for_kubernetes_1_35():
     recording, _, _ = _render(FULL, backend="minio")
     objects = [r for r in recording.registrations if r.custom and r.type.startswith("kubernetes:") and r.type != RELEASE]
-    assert {r.type.split(":")[-1] for r in objects} == {"Namespace", "ServiceAccount", "Secret", "RayCluster"}
+    assert {r.type.split(":")[-1] for r in objects} == {"Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "RayCluster"}
     assert {(r.type, r.name): validate_object(r.inputs, "1.35") for r in objects} == {(r.type, r.name): [] for r in objects}
 
 

@@ -131,7 +131,7 @@ def test_two_renders_are_byte_identical(tmp_path):
 def test_manifests_are_grouped_by_component(rendered):
     groups = kubernetes_objects(rendered("prod"))
     assert {"gpu-operator", "ai-prod"} <= set(groups)
-    assert {o["kind"] for o in groups["gpu-operator"]} == {"Namespace", "ConfigMap"}
+    assert {o["kind"] for o in groups["gpu-operator"]} == {"Namespace", "NetworkPolicy", "ConfigMap"}
 
 
 def test_prod_stateful_data_is_protected_and_retained(rendered):
