@@ -37,3 +37,11 @@ def explicit_depends_on(opts: Any) -> list:
     if deps is None:
         return []
     return list(deps) if isinstance(deps, (list, tuple)) else [deps]
+
+
+IMAGE_BY_TAG = "pinned by tag in components/versions.py, the one place versions change; a digest would pin one architecture"
+
+
+def checkov_skips(**reasons: str) -> dict[str, str]:
+    """Annotations that tell checkov which checks do not apply here, each with its reason."""
+    return {f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(sorted(reasons.items()), start=1)}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional, Required, TypedDict
 import pulumi
 
 from components import versions
-from components._util import explicit_depends_on, with_defaults
+from components._util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, with_defaults
 from components.network_policy import Allow, Isolation
 from components.storage_access import ACCESS_KEY_ID, SECRET_ACCESS_KEY, StoreAccess
 
@@ -360,7 +360,7 @@ class ObjectStore(pulumi.ComponentResource):
         )
         job = k8s.batch.v1.Job(
             f"{name}-minio-user",
-            metadata={"name": f"{name}-minio-user", "namespace": self._namespace},
+            metadata={"name": f"{name}-minio-user", "namespace": self._namespace, "annotations": checkov_skips(CKV_K8S_43=IMAGE_BY_TAG)},
             spec=self._user_job_spec(name, secret_name, policy.metadata["name"]),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[self._release, admin_copy, policy]),
         )
@@ -375,41 +375,52 @@ class ObjectStore(pulumi.ComponentResource):
         )
 
     def _user_job_spec(self, name: str, secret_name: str, policy_config_map: pulumi.Input[str]) -> dict[str, Any]:
+        # Keys are read from mounted files, not environment variables (they would show in /proc).
         script = (
-            'mc alias set platform "$MINIO_URL" "$ROOT_USER" "$ROOT_PASSWORD" >/dev/null'
+            'mc alias set platform "$MINIO_URL" "$(cat /root-keys/rootUser)" "$(cat /root-keys/rootPassword)" >/dev/null'
+            ' && KEY="$(cat /user-keys/AWS_ACCESS_KEY_ID)"'
             f" && mc admin policy create platform {name} /policy/policy.json"
-            ' && mc admin user add platform "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"'
+            ' && mc admin user add platform "$KEY" "$(cat /user-keys/AWS_SECRET_ACCESS_KEY)"'
             # attach fails when a re-run finds the policy attached already: accept only that case
-            f' && {{ mc admin policy attach platform {name} --user "$AWS_ACCESS_KEY_ID"'
-            f' || mc admin user info platform "$AWS_ACCESS_KEY_ID" | grep -q "PolicyName: {name}"; }}'
+            f' && {{ mc admin policy attach platform {name} --user "$KEY"'
+            f' || mc admin user info platform "$KEY" | grep -q "PolicyName: {name}"; }}'
         )
-        secret_env = [
-            {"name": env, "valueFrom": {"secretKeyRef": {"name": ROOT_SECRET, "key": key}}}
-            for env, key in (("ROOT_USER", "rootUser"), ("ROOT_PASSWORD", "rootPassword"))
-        ] + [{"name": key, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}} for key in (ACCESS_KEY_ID, SECRET_ACCESS_KEY)]
+        mounts = [("policy", "/policy"), ("root-keys", "/root-keys"), ("user-keys", "/user-keys"), ("tmp", "/tmp")]
         return {
             "backoffLimit": 6,
             "template": {
                 "spec": {
                     "restartPolicy": "OnFailure",
                     "automountServiceAccountToken": False,
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+                    # mc is a static binary: any unprivileged UID works (HOME is /tmp).
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
                     "containers": [
                         {
                             "name": "create-user",
                             "image": versions.MINIO_CLIENT_IMAGE,
+                            "imagePullPolicy": "Always",
                             "command": ["/bin/sh", "-c", script],
-                            "env": [{"name": "MINIO_URL", "value": self.endpoint_url}, {"name": "HOME", "value": "/tmp"}, *secret_env],
+                            "env": [{"name": "MINIO_URL", "value": self.endpoint_url}, {"name": "HOME", "value": "/tmp"}],
                             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
                             "securityContext": {
                                 "allowPrivilegeEscalation": False,
                                 "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]},
                             },
-                            "volumeMounts": [{"name": "policy", "mountPath": "/policy"}, {"name": "tmp", "mountPath": "/tmp"}],
+                            "volumeMounts": [{"name": volume, "mountPath": path, "readOnly": volume != "tmp"} for volume, path in mounts],
                         }
                     ],
-                    "volumes": [{"name": "policy", "configMap": {"name": policy_config_map}}, {"name": "tmp", "emptyDir": {}}],
+                    "volumes": [
+                        {"name": "policy", "configMap": {"name": policy_config_map}},
+                        {"name": "root-keys", "secret": {"secretName": ROOT_SECRET}},
+                        {"name": "user-keys", "secret": {"secretName": secret_name}},
+                        {"name": "tmp", "emptyDir": {}},
+                    ],
                 }
             },
         }

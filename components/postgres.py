@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components._util import with_defaults
+from components._util import IMAGE_BY_TAG, checkov_skips, with_defaults
 
 POSTGRES_IMAGE = "postgres:17.2-bookworm"
 POSTGRES_UID = 999  # the postgres user of the Debian-based official image
@@ -35,6 +35,7 @@ def _container(database: str, secret_name: pulumi.Input[str]) -> dict[str, Any]:
     return {
         "name": "postgres",
         "image": POSTGRES_IMAGE,
+        "imagePullPolicy": "Always",
         "ports": [{"name": "postgres", "containerPort": PORT}],
         "env": [
             {"name": "POSTGRES_USER", "value": database},
@@ -123,7 +124,14 @@ class InClusterPostgres(pulumi.ComponentResource):
         )
         statefulset = k8s.apps.v1.StatefulSet(
             name,
-            metadata={"name": name, "namespace": a["namespace"]},
+            metadata={
+                "name": name,
+                "namespace": a["namespace"],
+                "annotations": checkov_skips(
+                    CKV_K8S_43=IMAGE_BY_TAG,
+                    CKV_K8S_40="the image's postgres user (uid 999) owns its runtime directories; it runs unprivileged and non-root",
+                ),
+            },
             spec=statefulset_spec(a, secret.metadata["name"], name),
             opts=child,
         )
