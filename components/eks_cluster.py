@@ -58,6 +58,9 @@ class EksClusterArgs(TypedDict, total=False):
     """Ranges allowed on the public endpoint. Default: none."""
     admin_role_arns: Sequence[str]
     """IAM roles given cluster-admin through access entries. Default: none."""
+    group_role_arns: dict[str, Sequence[str]]
+    """Kubernetes group -> IAM roles whose sessions belong to it (access entries, no access
+    policy: RoleBindings grant the rights). Default: ``{}``."""
     workload_identity: str
     """``podIdentity`` or ``irsa``: how service accounts get IAM roles. Default: ``podIdentity``."""
     control_plane_logs: Sequence[str]
@@ -82,6 +85,7 @@ DEFAULTS = {
     "endpoint_public_access": False,
     "public_access_cidrs": [],
     "admin_role_arns": [],
+    "group_role_arns": {},
     "workload_identity": POD_IDENTITY,
     "control_plane_logs": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
     "log_retention_days": 90,
@@ -180,6 +184,7 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self._oidc(cluster)
         access = self._admin_access(a["admin_role_arns"])
+        self._group_access(a["group_role_arns"])
 
         node_role = self._node_role()
         self.node_role_arn = node_role.arn
@@ -269,6 +274,20 @@ class EksCluster(pulumi.ComponentResource):
             opts=self._child,
         )
         self.oidc_provider_arn = provider.arn
+
+    def _group_access(self, group_role_arns: dict[str, Sequence[str]]) -> None:
+        """IAM roles that act as members of Kubernetes groups; RBAC decides what the groups may do."""
+        for group, arns in sorted(group_role_arns.items()):
+            for index, arn in enumerate(arns):
+                aws.eks.AccessEntry(
+                    f"{self._name}-{group}-{index}",
+                    cluster_name=self.cluster_name,
+                    principal_arn=arn,
+                    type="STANDARD",
+                    kubernetes_groups=[group],
+                    tags=self.tags,
+                    opts=self._child,
+                )
 
     def _admin_access(self, role_arns: Sequence[str]) -> list[aws.eks.AccessPolicyAssociation]:
         associations = []

@@ -308,6 +308,20 @@ class RayClusterConfig(_Model):
         return args
 
 
+GroupName = Annotated[str, _matches(re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.:@/]*$"), "a group name such as ml-deployers")]
+
+
+class AccessConfig(_Model):
+    """Who may deploy models and run Ray jobs, and who may only look (namespace-scoped RBAC)."""
+
+    deployer_groups: list[GroupName] = ["ai-platform:deployers"]
+    viewer_groups: list[GroupName] = ["ai-platform:viewers"]
+    deployer_role_arns: list[RoleArn] = []
+    """EKS: IAM roles whose sessions join the first deployer group (access entries)."""
+    viewer_role_arns: list[RoleArn] = []
+    """EKS: IAM roles whose sessions join the first viewer group."""
+
+
 class ComponentToggle(_Model):
     """Placeholder for a platform service that later work fills in."""
 
@@ -331,6 +345,7 @@ class PlatformConfig(_Model):
     ray_clusters: list[RayClusterConfig] = []
     kserve: KServeConfig = KServeConfig()
     inference_services: list[InferenceServiceConfig] = []
+    access: AccessConfig = AccessConfig()
     tags: dict[str, str] = {}
     """Tags added to every AWS resource."""
 
@@ -440,6 +455,23 @@ def cross_field_problems(config: StackConfig) -> list[Problem]:
     problems += _serving_problems(config)
     problems += _observability_problems(config)
     problems += _ray_problems(config)
+    problems += _access_problems(config)
+    return problems
+
+
+def _access_problems(config: StackConfig) -> list[Problem]:
+    access = config.platform.access
+    problems = []
+    for key, arns, groups in (
+        ("deployerRoleArns", access.deployer_role_arns, access.deployer_groups),
+        ("viewerRoleArns", access.viewer_role_arns, access.viewer_groups),
+    ):
+        if arns and not config.is_eks:
+            problems.append(
+                Problem(key_path("access", key), "IAM roles map to groups through EKS access entries: only with cluster.provider 'eks'")
+            )
+        elif arns and not groups:
+            problems.append(Problem(key_path("access", key), "needs a group to join: set the matching *Groups list"))
     return problems
 
 

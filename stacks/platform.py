@@ -25,6 +25,7 @@ class Platform:
     ray_clusters: list[Any] = field(default_factory=list)
     kserve: Any | None = None
     ingress_gateway: Any | None = None
+    workload_access: Any | None = None
     inference_services: list[Any] = field(default_factory=list)
 
     def export(self) -> None:
@@ -72,6 +73,7 @@ def build_platform(config: StackConfig) -> Platform:
             platform.ingress_gateway = _ingress_gateway(config, k8s_opts)
         platform.kserve = _kserve(platform, config, k8s_opts)
         platform.inference_services = [_inference_service(platform, m, k8s_opts) for m in config.platform.inference_services]
+    platform.workload_access = _workload_access(platform, config, k8s_opts)
     return platform
 
 
@@ -101,6 +103,7 @@ def _cluster(config: StackConfig) -> Any:
             "endpoint_public_access": c.endpoint.public_access,
             "public_access_cidrs": c.endpoint.public_access_cidrs,
             "admin_role_arns": c.admin_role_arns,
+            "group_role_arns": _group_role_arns(config),
             "workload_identity": c.workload_identity,
             "control_plane_logs": c.control_plane_logs,
             "log_retention_days": c.log_retention_days,
@@ -319,3 +322,31 @@ def _ingress_gateway(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
         "node_selector": _system_node_selector(config),
     }
     return IngressGateway("envoy-gateway", {k: v for k, v in args.items() if v is not None}, opts)
+
+
+def _group_role_arns(config: StackConfig) -> dict[str, list[str]]:
+    access = config.platform.access
+    mapping: dict[str, list[str]] = {}
+    for groups, arns in ((access.deployer_groups, access.deployer_role_arns), (access.viewer_groups, access.viewer_role_arns)):
+        if arns:
+            mapping.setdefault(groups[0], []).extend(arns)
+    return mapping
+
+
+def _workload_access(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
+    """Deployer and viewer roles in every namespace where models or Ray clusters run."""
+    from components.workload_access import WorkloadAccess
+
+    namespaces: list[Any] = [c.namespace for c in platform.ray_clusters]
+    waits: list[Any] = []
+    if platform.kserve is not None:
+        namespaces.append(platform.kserve.model_namespace)
+        waits += platform.kserve.model_namespace_ready
+    if not namespaces:
+        return None
+    access = config.platform.access
+    return WorkloadAccess(
+        "workload-access",
+        {"namespaces": namespaces, "deployer_groups": access.deployer_groups, "viewer_groups": access.viewer_groups},
+        pulumi.ResourceOptions(provider=platform.cluster.k8s_provider, depends_on=waits),
+    )

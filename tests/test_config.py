@@ -46,7 +46,7 @@ DELETE = object()
 
 # (config, expected key path, a fragment the message must contain)
 BAD_CONFIGS = {
-    "unknown top-level key": (_with(EKS, "gpuPool", []), "ai-platform:gpuPool", "allowed keys: cluster, clusterAutoscaler"),
+    "unknown top-level key": (_with(EKS, "gpuPool", []), "ai-platform:gpuPool", "allowed keys: access, cluster, clusterAutoscaler"),
     "cluster missing": (_with(EKS, "cluster", DELETE), "ai-platform:cluster", "required"),
     "provider missing": (_with(EKS, "cluster.provider", DELETE), "ai-platform:cluster.provider", "required"),
     "provider unknown": (_with(EKS, "cluster.provider", "gke"), "ai-platform:cluster.provider", "'eks' or 'existing'"),
@@ -310,3 +310,9 @@ def test_addon_versions_are_pinned_per_addon():
     addons = {a.inputs["addonName"]: a.inputs for a in recording.of_type("aws:eks/addon:Addon")}
     assert addons["vpc-cni"]["addonVersion"] == "v1.20.4-eksbuild.1"
     assert "addonVersion" not in addons["coredns"]
+
+
+def test_access_role_arns_need_eks():
+    with pytest.raises(ConfigError) as raised:
+        run_main(_with(EXISTING, "access", {"deployerRoleArns": ["arn:aws:iam::123456789012:role/x"]}))
+    assert "ai-platform:access.deployerRoleArns: IAM roles map to groups through EKS access entries" in str(raised.value)
