@@ -294,7 +294,8 @@ class KServe(pulumi.ComponentResource):
         level = "privileged" if a["local_model_pools"] else "restricted"
         ns = platform_namespace(a["namespace"], pod_security=level, isolation=CONTROLLER_ISOLATION, parent=self)
         namespace = ns.metadata["name"]
-        self.crds = helm_release(f"{name}-crd", versions.KSERVE_CRD, namespace=namespace, values={}, parent=self, depends_on=[ns, *after])
+        # CRDs only: no pods, so no need to wait for nodes, only for the API server.
+        self.crds = helm_release(f"{name}-crd", versions.KSERVE_CRD, namespace=namespace, values={}, parent=self, depends_on=[ns])
         self.controller = helm_release(
             f"{name}-resources",
             versions.KSERVE_RESOURCES,
