@@ -71,6 +71,7 @@ class ExistingEksCluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     """Name of the cluster."""
     cluster_name_value: str
+    """Name of the cluster as a plain value, for what must not wait (IAM policies)."""
     endpoint: pulumi.Output[str]
     """API server endpoint."""
     kubeconfig: pulumi.Output[str]
@@ -82,13 +83,19 @@ class ExistingEksCluster(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     """Subnets of new node groups."""
     vpc_id: Optional[pulumi.Output[str]]
+    """VPC of the cluster, when given."""
     cluster_security_group_id: Optional[pulumi.Output[str]]
+    """Cluster security group, when given."""
     oidc_provider_arn: Optional[pulumi.Output[str]]
+    """IAM OIDC provider (``irsa``), when given."""
     oidc_issuer: Optional[pulumi.Output[str]]
+    """OIDC issuer URL (``irsa``), when given."""
     workload_identity: str
+    """How service accounts get IAM roles: ``podIdentity`` or ``irsa``."""
     kubernetes_version: str
     """Kubernetes minor version of the cluster."""
     tags: dict[str, str]
+    """Tags for the AWS resources other components create on this cluster."""
     workload_ready: list[pulumi.Resource]
     """Nothing to wait for: the cluster's nodes and DNS already run."""
     vpc_cni: pulumi.Resource

@@ -17,6 +17,7 @@ stop it, and :func:`schema_view` bridges both while the analyzer and the provide
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -70,6 +71,7 @@ def component_classes() -> list[type[pulumi.ComponentResource]]:
     return [getattr(importlib.import_module(module), name) for name, module in COMPONENTS.items()]
 
 
+@functools.cache
 def _namespace() -> dict[str, Any]:
     """Names a postponed annotation may use: every class of ``components`` (including those a
     module imports only under ``TYPE_CHECKING``) and ``pulumi.Input``'s own forward reference."""
@@ -82,10 +84,24 @@ def _namespace() -> dict[str, Any]:
     return names
 
 
-def _resolved(cls: type, names: dict[str, Any]) -> dict[str, Any]:
-    """``cls``'s own annotations, evaluated."""
-    own = SimpleNamespace(__annotations__=dict(cls.__dict__.get("__annotations__", {})))  # not the bases'
-    return typing.get_type_hints(own, globalns=vars(sys.modules[cls.__module__]), localns=names, include_extras=True)
+def annotations(cls: type) -> dict[str, Any]:
+    """``cls``'s own annotations (not its bases'), evaluated; ``Required[...]`` is kept."""
+    own = SimpleNamespace(__annotations__=dict(cls.__dict__.get("__annotations__", {})))
+    return typing.get_type_hints(own, globalns=vars(sys.modules[cls.__module__]), localns=_namespace(), include_extras=True)
+
+
+def args_class(component: type[pulumi.ComponentResource]) -> type:
+    """The Args TypedDict of ``__init__(self, name, args: XArgs | None, opts)``."""
+    init = component.__init__
+    hints = typing.get_type_hints(init, globalns=init.__globals__, localns=_namespace(), include_extras=True)
+    classes = [a for a in (get_args(hints["args"]) or (hints["args"],)) if a is not type(None)]
+    if len(classes) != 1 or not is_typeddict(classes[0]):
+        raise TypeError(f"{component.__name__}.__init__: args must be one TypedDict, got {hints['args']}")
+    return classes[0]
+
+
+def is_required(t: Any) -> bool:
+    return get_origin(t) is typing.Required
 
 
 def _leaves(t: Any) -> Iterator[Any]:
@@ -109,15 +125,15 @@ def _nested(t: Any) -> list[type]:
     ]
 
 
-def _python_only(owner: type, field: str, t: Any) -> str | None:
-    """Why ``owner.field`` cannot be expressed in the schema, or None."""
+def python_only(owner: type, field: str, t: Any) -> str | None:
+    """Why ``owner.field`` (of type ``t``) cannot be expressed in the schema, or None."""
     if (owner.__name__, field) in PYTHON_OBJECT_FIELDS:
         return PYTHON_OBJECT_FIELDS[owner.__name__, field]
     for leaf in _leaves(t):
         if not inspect.isclass(leaf):
             continue
         if issubclass(leaf, pulumi.ComponentResource):
-            return f"a {leaf.__name__} object"
+            return f"{leaf.__name__} object"
         if getattr(leaf, "_is_protocol", False):
             return f"a Python object ({leaf.__name__})"
         if leaf is abc.Callable:
@@ -131,6 +147,20 @@ def python_only_fields() -> dict[str, str]:
     """``Class.field`` -> why it is not in the schema, for every class the package exposes."""
     with schema_view() as view:
         return dict(view.hidden)
+
+
+def schema_description(component: type[pulumi.ComponentResource]) -> str:
+    """The component's description in the schema: its docstring (or its module's), and which
+    inputs only Python programs can pass."""
+    doc = (component.__doc__ or "").strip() or (sys.modules[component.__module__].__doc__ or "").strip()
+    args = args_class(component)
+    hidden = {f: t for f, t in annotations(args).items() if python_only(args, f, t)}
+    required = sorted(f for f, t in hidden.items() if is_required(t))
+    if required:
+        doc += f"\n\nPython programs only: it needs {', '.join(required)}, which other languages cannot pass."
+    elif hidden:
+        doc += f"\n\nInputs only Python programs can pass (left out here): {', '.join(sorted(hidden))}."
+    return doc
 
 
 _MISSING = object()
@@ -158,9 +188,8 @@ class _View:
 @contextmanager
 def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> Iterator[_View]:
     """While open, the component classes show the analyzer evaluated annotations without the
-    Python-only fields, and each component's docstring names the fields left out."""
+    Python-only fields, and their descriptions say what is left out; on exit they are as before."""
     classes = classes or component_classes()
-    names = _namespace()
     view = _View()
     seen: set[type] = set()
 
@@ -169,8 +198,8 @@ def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> 
             return
         seen.add(cls)
         kept = {}
-        for field, t in _resolved(cls, names).items():
-            reason = _python_only(cls, field, t)
+        for field, t in annotations(cls).items():
+            reason = python_only(cls, field, t)
             if reason:
                 view.hidden[f"{cls.__name__}.{field}"] = reason
                 continue
@@ -181,29 +210,14 @@ def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> 
 
     try:
         for component in classes:
-            init = component.__init__
-            args = _resolved_args(init, names)
+            args, description = args_class(component), schema_description(component)
             expose(args)
             expose(component)
-            view.set(init, "__annotations__", {**init.__annotations__, "args": args})
-            hidden = sorted(k.split(".", 1)[1] for k in view.hidden if k.startswith(f"{args.__name__}."))
-            doc = (component.__doc__ or "").strip() or (sys.modules[component.__module__].__doc__ or "").strip()
-            if hidden:
-                doc += f"\n\nPython-only inputs, not in this schema: {', '.join(hidden)}."
-            view.set(component, "__doc__", doc)
+            view.set(component.__init__, "__annotations__", {**component.__init__.__annotations__, "args": args})
+            view.set(component, "__doc__", description)
         yield view
     finally:
         view.restore()
-
-
-def _resolved_args(init: Any, names: dict[str, Any]) -> type:
-    """The Args class of ``__init__(self, name, args: XArgs | None, opts)``."""
-    hints = typing.get_type_hints(init, globalns=init.__globals__, localns=names, include_extras=True)
-    args = hints["args"]
-    classes = [a for a in (get_args(args) or (args,)) if a is not type(None)]
-    if len(classes) != 1 or not is_typeddict(classes[0]):
-        raise TypeError(f"{init.__qualname__}: args must be one TypedDict, got {args}")
-    return classes[0]
 
 
 def package_schema() -> dict[str, Any]:

@@ -3,8 +3,10 @@
     python -m stacks.render dev --out build/dev
 
 Writes ``plan.json`` (every resource with urn, type, parent, provider, dependencies, options and
-inputs, secrets masked), ``manifests/<component>.yaml`` (every Kubernetes object) and
-``helm/<release>.yaml`` (chart, version and values of every Helm release), then prints a summary.
+inputs, secrets masked), ``manifests/<component>.yaml`` (every Kubernetes object),
+``helm/<release>.yaml`` (chart, version and values of every Helm release) and ``graph.mmd`` /
+``graph.dot`` / ``graph.svg`` (the components and what each waits for, see ``stacks/graph.py``;
+the SVG when Graphviz is installed), then prints a summary.
 No cloud credentials, Pulumi CLI or cluster needed; the output is byte-identical between runs.
 """
 
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from stacks import graph
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = "[secure-placeholder]"
@@ -125,6 +129,7 @@ def write(recording, out: Path) -> None:
         (out / "manifests" / f"{component}.yaml").write_text(_dump_all(objects))
     for release, spec in sorted(helm_releases(recording).items()):
         (out / "helm" / f"{release}.yaml").write_text(yaml.dump(spec, Dumper=DUMPER, sort_keys=True))
+    graph.write(recording, out)
 
 
 def summary(recording) -> str:
