@@ -88,7 +88,8 @@ class RdsPostgres(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=a["tags"],
-            opts=protected,
+            # Kept even when the database is deleted: its final snapshot is encrypted with it.
+            opts=pulumi.ResourceOptions(parent=self, protect=a["protect"], retain_on_delete=True),
         )
         self.instance = aws.rds.Instance(
             name,

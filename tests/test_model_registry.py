@@ -136,3 +136,16 @@ def test_launcher_reads_the_rds_managed_secret():
 def test_launcher_refuses_to_start_without_a_password_source():
     with pytest.raises(SystemExit, match="DB_PASSWORD_FILE or DB_SECRET_ARN"):
         mlflow_launcher.backend_store_uri({"DB_USER": "u", "DB_HOST": "h", "DB_NAME": "d"})
+
+
+def test_database_key_outlives_the_database_for_its_final_snapshot():
+    from components.rds_postgres import RdsPostgres
+    from tests.conftest import run_components
+
+    recording = run_components(
+        lambda: RdsPostgres("db", {"subnet_ids": ["s-1", "s-2"], "vpc_id": "vpc-1", "client_security_group_id": "sg-1", "protect": False})
+    )
+    key = recording.named("aws:kms/key:Key", "db-storage")
+    instance = recording.named("aws:rds/instance:Instance", "db")
+    assert key.retain_on_delete and not key.protect
+    assert not instance.protect and instance.inputs["finalSnapshotIdentifier"] == "db-final"
