@@ -91,6 +91,8 @@ def test_prod_teardown_leaves_only_data_with_no_dependencies_outside_it(tmp_path
         ("aws:s3/bucket:Bucket", "ai-prod-models"),
         ("aws:s3/bucket:Bucket", "ai-prod-datasets"),
         ("aws:kms/key:Key", "object-store-buckets"),
+        # retained even unprotected: the database's final snapshot is encrypted with it
+        ("aws:kms/key:Key", "model-registry-db-storage"),
     }
     kept_urns = {r.urn for r in kept}
     assert all(set(r.dependencies) <= kept_urns for r in kept)
