@@ -35,7 +35,7 @@ import contextlib, io, runpy, sys, warnings
 warnings.filterwarnings("ignore")
 sys.argv = ["render", sys.argv[1], "--out", sys.argv[2]]
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
-    runpy.run_module("stacks.render", run_name="__main__")
+    runpy.run_module("offline.render", run_name="__main__")
 loaded = [name for name, module in sys.modules.items() if type(module).__name__ != "_LazyModule"]
 print(" ".join(sorted(m for m in loaded if m.startswith({SDK_PACKAGES!r}))))
 """
@@ -66,12 +66,12 @@ def measure(command: list[str], runs: int, cwd: Path = ROOT) -> tuple[float, flo
 
 
 def render_command(stack: str, root: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "stacks.render", stack, "--root", str(root), "--out", str(out)]
+    return [sys.executable, "-m", "offline.render", stack, "--root", str(root), "--out", str(out)]
 
 
 def resource_count(stack: str, root: Path) -> int:
     sys.path.insert(0, str(ROOT))
-    from stacks.render import render
+    from offline.render import render
 
     recording = render(stack, root)
     return sum(1 for r in recording.registrations if r.custom)

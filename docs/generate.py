@@ -5,7 +5,7 @@
 
 Inputs come from each ``<Component>Args`` TypedDict (evaluated annotations, field docstrings,
 ``Required`` and the module's ``DEFAULTS``), outputs from the component's annotated attributes,
-the cross-language names and Python-only fields from ``components.provider_host`` (what
+the cross-language names and Python-only fields from ``provider.host`` (what
 ``pulumi package add`` sees). Each page ends with an example that ``tests/test_component_docs.py``
 runs under Pulumi's mocks, so neither the tables nor the examples can drift from the code.
 """
@@ -35,16 +35,16 @@ def program(*parts: tuple[str, str]) -> str:
 
 
 CLUSTER = (
-    "import pulumi\nfrom components.existing_cluster import ExistingCluster",
+    "import pulumi\nfrom components.cluster.existing_cluster import ExistingCluster",
     'cluster = ExistingCluster("dev", {"context": "kind-ai-platform"})\non_cluster = pulumi.ResourceOptions(provider=cluster.k8s_provider)\n',
 )
 EKS = (
-    "import pulumi\nfrom components.eks_cluster import EksCluster",
+    "import pulumi\nfrom components.cluster.eks_cluster import EksCluster",
     'cluster = EksCluster("ml", {"cluster_name": "ml", "region": "us-west-2", "availability_zones": ["us-west-2a", "us-west-2b", "us-west-2c"]})\n'
     "on_cluster = pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=cluster.workload_ready)\n",
 )
 MINIO = (
-    "from components.object_store import ObjectStore",
+    "from components.data.object_store import ObjectStore",
     'store = ObjectStore("store", {"backend": "minio", "buckets": ["models", "datasets"]}, on_cluster)\n',
 )
 EXAMPLES = {
@@ -54,7 +54,7 @@ EXAMPLES = {
     "GpuOperator": program(
         EKS,
         (
-            "from components.gpu_operator import GpuOperator",
+            "from components.compute.gpu_operator import GpuOperator",
             'pool = cluster.add_gpu_pool("shared", {"instance_types": ["g6.xlarge"], "time_slicing_replicas": 4})\n'
             'GpuOperator("gpu-operator", {"node_pools": [pool]}, on_cluster)\n',
         ),
@@ -64,7 +64,7 @@ EXAMPLES = {
         CLUSTER,
         MINIO,
         (
-            "from components.model_registry import ModelRegistry",
+            "from components.data.model_registry import ModelRegistry",
             'registry = ModelRegistry("model-registry", {"store": store}, on_cluster)\npulumi.export("mlflowTrackingUri", registry.tracking_uri)\n',
         ),
     ),
@@ -72,7 +72,7 @@ EXAMPLES = {
         CLUSTER,
         MINIO,
         (
-            "from components.kuberay_operator import KubeRayOperator\nfrom components.ray_cluster import RayCluster",
+            "from components.compute.kuberay_operator import KubeRayOperator\nfrom components.compute.ray_cluster import RayCluster",
             'operator = KubeRayOperator("kuberay-operator", {}, on_cluster)\n'
             "ray = RayCluster(\n"
             '    "ray",\n'
@@ -86,7 +86,7 @@ EXAMPLES = {
         CLUSTER,
         MINIO,
         (
-            "from components.inference_service import InferenceService\nfrom components.kserve import KServe",
+            "from components.serving.inference_service import InferenceService\nfrom components.serving.kserve import KServe",
             'kserve = KServe("kserve", {}, on_cluster)\n'
             'model = InferenceService("iris", {"kserve": kserve, "store": store, "model_format": "sklearn", "model_path": "sklearn/iris/v1"}, on_cluster)\n'
             'pulumi.export("modelUri", model.storage_uri)\n',
@@ -95,7 +95,7 @@ EXAMPLES = {
     "Observability": program(
         CLUSTER,
         (
-            "from components.observability import Observability",
+            "from components.observability.observability import Observability",
             'monitoring = Observability("observability", {"prometheus_retention": "3d", "prometheus_storage_size": "10Gi"}, on_cluster)\n'
             'pulumi.export("grafanaUrl", monitoring.grafana_url)\n',
         ),
@@ -104,7 +104,7 @@ EXAMPLES = {
     "ExistingCluster": program(CLUSTER),
     "ExistingEksCluster": program(
         (
-            "import pulumi\nfrom components.existing_eks_cluster import ExistingEksCluster",
+            "import pulumi\nfrom components.cluster.existing_eks_cluster import ExistingEksCluster",
             "cluster = ExistingEksCluster(\n"
             '    "ml",\n'
             "    {\n"
@@ -123,21 +123,25 @@ EXAMPLES = {
     "ClusterAutoscaler": program(
         EKS,
         (
-            "from components.cluster_autoscaler import ClusterAutoscaler",
+            "from components.cluster.cluster_autoscaler import ClusterAutoscaler",
             'ClusterAutoscaler("cluster-autoscaler", {"cluster": cluster, "region": "us-west-2"}, on_cluster)\n',
         ),
     ),
     "KServe": program(
-        CLUSTER, ("from components.kserve import KServe", 'kserve = KServe("kserve", {"deployment_mode": "Standard"}, on_cluster)\n')
+        CLUSTER,
+        ("from components.serving.kserve import KServe", 'kserve = KServe("kserve", {"deployment_mode": "Standard"}, on_cluster)\n'),
     ),
     "KubeRayOperator": program(
         CLUSTER,
-        ("from components.kuberay_operator import KubeRayOperator", 'operator = KubeRayOperator("kuberay-operator", {}, on_cluster)\n'),
+        (
+            "from components.compute.kuberay_operator import KubeRayOperator",
+            'operator = KubeRayOperator("kuberay-operator", {}, on_cluster)\n',
+        ),
     ),
     "IngressGateway": program(
         CLUSTER,
         (
-            "from components.ingress_gateway import IngressGateway\nfrom components.kserve import KServe",
+            "from components.serving.ingress_gateway import IngressGateway\nfrom components.serving.kserve import KServe",
             'gateway = IngressGateway("envoy-gateway", {}, on_cluster)\n'
             'KServe("kserve", {"ingress": gateway, "ingress_domain": "models.example.com"}, on_cluster)\n',
         ),
@@ -204,7 +208,7 @@ def _default(value: Any) -> str:
 def _args_table(cls: type, hidden: dict[str, str]) -> tuple[list[str], list[type]]:
     from pulumi.provider.experimental.util import camel_case
 
-    from components.provider_host import _nested, annotations, is_required
+    from provider.host import _nested, annotations, is_required
 
     docs, defaults, nested = field_docs(cls), defaults_of(cls), []
     rows = ["| input | other languages | type | default | description |", "| --- | --- | --- | --- | --- |"]
@@ -220,7 +224,7 @@ def _args_table(cls: type, hidden: dict[str, str]) -> tuple[list[str], list[type
 def component_page(component: type, hidden: dict[str, str]) -> str:
     from pulumi.provider.experimental.util import camel_case
 
-    from components.provider_host import PACKAGE, annotations, args_class, schema_description
+    from provider.host import PACKAGE, annotations, args_class, schema_description
 
     name = component.__name__
     args = args_class(component)
@@ -266,7 +270,7 @@ def component_page(component: type, hidden: dict[str, str]) -> str:
 
 
 def index_page(components: list[type]) -> str:
-    from components.provider_host import PACKAGE, schema_description
+    from provider.host import PACKAGE, schema_description
 
     lines = [
         "# Component reference",
@@ -292,7 +296,7 @@ def index_page(components: list[type]) -> str:
 
 def render_all() -> dict[str, str]:
     """File name (under docs/components) -> content."""
-    from components.provider_host import component_classes, python_only_fields
+    from provider.host import component_classes, python_only_fields
 
     components = component_classes()
     hidden = python_only_fields()

@@ -1,6 +1,6 @@
 """Run the pack's policy objects without the Pulumi engine, on recorded resource registrations.
 
-A registration is anything with the attributes of ``stacks.mockruntime.Registration``: ``type``,
+A registration is anything with the attributes of ``offline.mockruntime.Registration``: ``type``,
 ``name``, ``urn``, ``inputs`` (wire-format camelCase, as sent to the engine) and optionally
 ``parent``, ``provider`` (a provider URN), ``protect``, ``ignore_changes``,
 ``delete_before_replace``, ``dependencies``, ``property_dependencies`` (property -> URNs).

@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.gpu_catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES, gpu_resources, mig_profiles
+from components.cluster.gpu_catalog import GPU_INSTANCE_TYPES, gpu_resources
+from components.cluster.gpu_node_pool import GpuNodePoolOptions, size_problems
+from components.cluster.gpu_node_pool import problems as gpu_pool_problems
 from stacks.errors import NAMESPACE, ConfigError, Problem, key_path
 
 EKS_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
@@ -132,26 +134,9 @@ EKS_ONLY_CLUSTER_KEYS = (
 )
 
 
-class GpuPoolConfig(_Model):
+class GpuPoolConfig(GpuNodePoolOptions):
     name: Name
-    instance_types: list[InstanceType] = Field(min_length=1)
-    capacity_type: Literal["onDemand", "spot"] = "onDemand"
-    min_size: int = Field(default=0, ge=0, le=1000)
-    desired_size: int = Field(default=0, ge=0, le=1000)
-    max_size: int = Field(default=2, ge=1, le=1000)
-    ami_family: Literal["al2023"] = "al2023"
-    root_volume_gib: int = Field(default=200, ge=50, le=16384)
-    nvme_cache: bool = True
-    """Assemble the instance store as RAID0 for images and model cache, where the type has NVMe."""
-    efa: bool = False
-    """EFA interfaces and a cluster placement group (single AZ) for multi-node training."""
-    mig_profile: str | None = None
-    """mig-parted config applied to the pool's nodes, e.g. ``all-1g.10gb`` or ``all-balanced``."""
-    time_slicing_replicas: int | None = Field(default=None, ge=2, le=64)
-    """Share each GPU (or MIG device) between this many pods."""
-    labels: dict[LabelKey, str] = {}
-    autoscaler_owns_desired_size: bool = True
-    """Ignore desired-size drift so ``pulumi up`` never undoes the cluster-autoscaler's work."""
+    """The pool's name: its node group, its ``ai-platform.io/pool`` label."""
 
 
 class GpuOperatorConfig(_Model):
@@ -265,7 +250,7 @@ class ObservabilityConfig(_Model):
 
 
 class RayHeadConfig(_Model):
-    """Unset keys take RayCluster's defaults (components/ray_cluster.py)."""
+    """Unset keys take RayCluster's defaults (components/compute/ray_cluster.py)."""
 
     cpu: Optional[int] = None
     memory_gib: Optional[int] = None
@@ -481,7 +466,7 @@ PLATFORM_NAMESPACES = ("kube-system", "gpu-operator", "monitoring", "kserve", "c
 def _ray_problems(config: StackConfig) -> list[Problem]:
     from types import SimpleNamespace
 
-    from components.ray_cluster import ray_cluster_problems
+    from components.compute.ray_cluster import ray_cluster_problems
 
     pools = {p.name: p for p in config.platform.gpu_pools}
     store = config.platform.object_store
@@ -525,7 +510,7 @@ def _ray_problems(config: StackConfig) -> list[Problem]:
 
 
 def _observability_problems(config: StackConfig) -> list[Problem]:
-    from components.alert_rules import KSERVE_LATENCY_BUCKETS
+    from components.observability.alert_rules import KSERVE_LATENCY_BUCKETS
 
     seconds = config.platform.observability.inference_latency_seconds
     if seconds in KSERVE_LATENCY_BUCKETS:
@@ -540,7 +525,7 @@ def _observability_problems(config: StackConfig) -> list[Problem]:
 
 
 def _serving_problems(config: StackConfig) -> list[Problem]:
-    from components.inference_service import inference_service_problems
+    from components.serving.inference_service import inference_service_problems
 
     kserve = config.platform.kserve
     pools = {p.name: p for p in config.platform.gpu_pools}
@@ -685,17 +670,7 @@ def _endpoint_problems(endpoint: EndpointConfig) -> list[Problem]:
 
 
 def _size_problems(group: Any, path: tuple) -> list[Problem]:
-    problems = []
-    if group.desired_size < group.min_size:
-        problems.append(Problem(key_path(*path, "desiredSize"), f"must be >= minSize ({group.min_size}) (got {group.desired_size})"))
-    if group.max_size < max(group.min_size, group.desired_size):
-        problems.append(
-            Problem(
-                key_path(*path, "maxSize"),
-                f"must be >= minSize and desiredSize ({max(group.min_size, group.desired_size)}) (got {group.max_size})",
-            )
-        )
-    return problems
+    return [Problem(key_path(*path, *p.path_as(to_camel)), p.message_as(to_camel)) for p in size_problems(group)]
 
 
 def _gpu_pool_problems(config: StackConfig) -> list[Problem]:
@@ -705,59 +680,8 @@ def _gpu_pool_problems(config: StackConfig) -> list[Problem]:
         if pool.name in seen:
             problems.append(Problem(key_path("gpuPools", index, "name"), f"duplicate pool name {pool.name!r}"))
         seen.add(pool.name)
-        problems += _size_problems(pool, ("gpuPools", index))
-        problems += _instance_type_problems(pool, index)
+        problems += [Problem(key_path("gpuPools", index, *p.path_as(to_camel)), p.message_as(to_camel)) for p in gpu_pool_problems(pool)]
     return problems
-
-
-def _instance_type_problems(pool: GpuPoolConfig, index: int) -> list[Problem]:
-    unknown = [
-        Problem(
-            key_path("gpuPools", index, "instanceTypes", position),
-            f"{name!r} is not a GPU instance type; allowed families: {', '.join(GPU_FAMILIES)} (e.g. g6e.2xlarge, p5.48xlarge)",
-        )
-        for position, name in enumerate(pool.instance_types)
-        if name not in GPU_INSTANCE_TYPES
-    ]
-    if unknown:
-        return unknown
-    types = [GPU_INSTANCE_TYPES[name] for name in pool.instance_types]
-    gpus = {t.gpu.name for t in types}
-    if len(gpus) > 1:
-        return [
-            Problem(
-                key_path("gpuPools", index, "instanceTypes"),
-                f"all types of a pool must carry the same GPU model (got {', '.join(sorted(gpus))})",
-            )
-        ]
-    return _mig_problems(pool, index, types) + _efa_problems(pool, index, types)
-
-
-def _mig_problems(pool: GpuPoolConfig, index: int, types: list) -> list[Problem]:
-    if pool.mig_profile is None:
-        return []
-    gpu = types[0].gpu
-    path = key_path("gpuPools", index, "migProfile")
-    if not gpu.supports_mig:
-        return [Problem(path, f"{gpu.name} does not support MIG; MIG needs A100, H100, H200 or B200 (p4d, p4de, p5, p5e, p5en, p6-b200)")]
-    allowed = mig_profiles(gpu)
-    if pool.mig_profile not in allowed:
-        return [Problem(path, f"must be one of {', '.join(allowed)} for {gpu.name} (got {pool.mig_profile!r})")]
-    return []
-
-
-def _efa_problems(pool: GpuPoolConfig, index: int, types: list) -> list[Problem]:
-    if not pool.efa:
-        return []
-    path = key_path("gpuPools", index, "efa")
-    without = [t.name for t in types if not t.efa_interfaces]
-    if without:
-        return [Problem(path, f"instance types without EFA: {', '.join(without)}; EFA needs e.g. g6e.8xlarge+, p4d, p5, p6-b200")]
-    if len({t.efa_interfaces for t in types}) > 1:
-        return [
-            Problem(path, "the launch template's EFA interfaces must match every type: use types with the same number of EFA network cards")
-        ]
-    return []
 
 
 def _gpu_operator_problems(config: StackConfig) -> list[Problem]:

@@ -7,9 +7,8 @@ from typing import Any, Optional
 
 import pulumi
 
+from components.core.args import inject
 from stacks.config import GpuPoolConfig, StackConfig
-
-CAPACITY_TYPES = {"onDemand": "ON_DEMAND", "spot": "SPOT"}
 
 
 @dataclass
@@ -33,7 +32,7 @@ class Platform:
         if hasattr(self.cluster, "kubeconfig"):
             pulumi.export("clusterName", self.cluster.cluster_name)
             pulumi.export("kubeconfig", self.cluster.kubeconfig)
-        pulumi.export("gpuPools", {pool._name: pool.labels for pool in self.gpu_pools})
+        pulumi.export("gpuPools", {pool.name: pool.labels for pool in self.gpu_pools})
         if self.object_store:
             pulumi.export("objectStore", {"endpoint": self.object_store.endpoint_url, "buckets": self.object_store.bucket_names})
         if self.model_registry:
@@ -80,7 +79,7 @@ def build_platform(config: StackConfig) -> Platform:
 def _cluster(config: StackConfig) -> Any:
     c = config.platform.cluster
     if not config.is_eks:
-        from components.existing_cluster import ExistingCluster
+        from components.cluster.existing_cluster import ExistingCluster
 
         return ExistingCluster(
             c.name,
@@ -89,7 +88,7 @@ def _cluster(config: StackConfig) -> Any:
                 "kubernetes_version": c.kubernetes_version,
             },
         )
-    from components.eks_cluster import EksCluster
+    from components.cluster.eks_cluster import EksCluster
 
     return EksCluster(
         c.name,
@@ -116,36 +115,23 @@ def _cluster(config: StackConfig) -> Any:
 
 
 def _gpu_pool(cluster: Any, pool: GpuPoolConfig, config: StackConfig) -> Any:
+    from components.cluster.gpu_node_pool import GpuNodePoolArgs
+
     return cluster.add_gpu_pool(
-        pool.name,
-        {
-            "instance_types": pool.instance_types,
-            "capacity_type": CAPACITY_TYPES[pool.capacity_type],
-            "min_size": pool.min_size,
-            "desired_size": pool.desired_size,
-            "max_size": pool.max_size,
-            "root_volume_gib": pool.root_volume_gib,
-            "nvme_cache": pool.nvme_cache,
-            "efa": pool.efa,
-            "mig_profile": pool.mig_profile,
-            "mig_strategy": config.platform.gpu_operator.mig_strategy,
-            "time_slicing_replicas": pool.time_slicing_replicas,
-            "labels": pool.labels,
-            "autoscaler_owns_desired_size": pool.autoscaler_owns_desired_size,
-        },
+        pool.name, inject(GpuNodePoolArgs, pool, cluster=cluster, mig_strategy=config.platform.gpu_operator.mig_strategy)
     )
 
 
 def _system_node_selector(config: StackConfig) -> dict[str, str]:
     if not config.is_eks:
         return {}
-    from components.eks_cluster import SYSTEM_ROLE_LABEL
+    from components.cluster.eks_cluster import SYSTEM_ROLE_LABEL
 
     return {SYSTEM_ROLE_LABEL: "system"}
 
 
 def _cluster_autoscaler(cluster: Any, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.cluster_autoscaler import ClusterAutoscaler
+    from components.cluster.cluster_autoscaler import ClusterAutoscaler
 
     settings = config.platform.cluster_autoscaler
     return ClusterAutoscaler(
@@ -163,7 +149,7 @@ def _cluster_autoscaler(cluster: Any, config: StackConfig, opts: pulumi.Resource
 
 
 def _gpu_operator(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.gpu_operator import GpuOperator
+    from components.compute.gpu_operator import GpuOperator
 
     settings = config.platform.gpu_operator
     return GpuOperator(
@@ -188,7 +174,7 @@ def _protect(setting: Optional[bool], config: StackConfig) -> bool:
 
 
 def _object_store(cluster: Any, config: StackConfig, k8s_opts: pulumi.ResourceOptions) -> Any:
-    from components.object_store import ObjectStore
+    from components.data.object_store import ObjectStore
 
     settings = config.platform.object_store
     backend = settings.backend or ("s3" if config.is_eks else "minio")
@@ -211,7 +197,7 @@ def _object_store(cluster: Any, config: StackConfig, k8s_opts: pulumi.ResourceOp
 
 
 def _model_registry(platform: Platform, config: StackConfig, k8s_opts: pulumi.ResourceOptions) -> Any:
-    from components.model_registry import ModelRegistry
+    from components.data.model_registry import ModelRegistry
 
     settings = config.platform.model_registry
     return ModelRegistry(
@@ -230,11 +216,11 @@ def _model_registry(platform: Platform, config: StackConfig, k8s_opts: pulumi.Re
 
 
 def _pools_by_name(platform: Platform) -> dict[str, Any]:
-    return {pool._name: pool for pool in platform.gpu_pools}
+    return {pool.name: pool for pool in platform.gpu_pools}
 
 
 def _kserve(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.kserve import KServe
+    from components.serving.kserve import KServe
 
     settings = config.platform.kserve
     pools = _pools_by_name(platform)
@@ -255,7 +241,7 @@ def _kserve(platform: Platform, config: StackConfig, opts: pulumi.ResourceOption
 
 
 def _inference_service(platform: Platform, model: Any, opts: pulumi.ResourceOptions) -> Any:
-    from components.inference_service import InferenceService
+    from components.serving.inference_service import InferenceService
 
     args = model.model_dump(exclude={"name", "gpu_pool", "canaries"})
     return InferenceService(
@@ -272,7 +258,7 @@ def _inference_service(platform: Platform, model: Any, opts: pulumi.ResourceOpti
 
 
 def _observability(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.observability import Observability
+    from components.observability.observability import Observability
 
     settings = config.platform.observability
     return Observability(
@@ -292,7 +278,7 @@ def _observability(platform: Platform, config: StackConfig, opts: pulumi.Resourc
 
 
 def _kuberay(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.kuberay_operator import KubeRayOperator
+    from components.compute.kuberay_operator import KubeRayOperator
 
     return KubeRayOperator(
         "kuberay-operator",
@@ -302,7 +288,7 @@ def _kuberay(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
 
 
 def _ray_cluster(platform: Platform, cluster: Any, opts: pulumi.ResourceOptions) -> Any:
-    from components.ray_cluster import RayCluster
+    from components.compute.ray_cluster import RayCluster
 
     args = cluster.component_args()
     pools = _pools_by_name(platform)
@@ -312,7 +298,7 @@ def _ray_cluster(platform: Platform, cluster: Any, opts: pulumi.ResourceOptions)
 
 
 def _ingress_gateway(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.ingress_gateway import IngressGateway
+    from components.serving.ingress_gateway import IngressGateway
 
     settings = config.platform.kserve.ingress_gateway
     args = {
@@ -335,7 +321,7 @@ def _group_role_arns(config: StackConfig) -> dict[str, list[str]]:
 
 def _workload_access(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
     """Deployer and viewer roles in every namespace where models or Ray clusters run."""
-    from components.workload_access import WorkloadAccess
+    from components.cluster.workload_access import WorkloadAccess
 
     namespaces: list[Any] = [c.namespace for c in platform.ray_clusters]
     waits: list[Any] = []

@@ -1,6 +1,6 @@
 """Shared fixtures: the program and components run under Pulumi's mock runtime.
 
-Every run goes through ``stacks.mockruntime.run_program``, whose body runs inside
+Every run goes through ``offline.mockruntime.run_program``, whose body runs inside
 ``@pulumi.runtime.test`` in update mode, so outputs resolve and every registration is recorded.
 """
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def rendered():
     """Recordings of the committed stacks, rendered once per test session."""
-    from stacks.render import render
+    from offline.render import render
 
     cache = {}
 
@@ -35,7 +35,7 @@ def rendered():
 
 def run_main(raw_config: dict, *, stack: str = "test", region: str | None = "us-west-2", recording=None):
     """Run ``__main__.py`` with the given ``ai-platform`` config (python values, as in a stack file)."""
-    from stacks.mockruntime import run_program
+    from offline.mockruntime import run_program
 
     config = {f"ai-platform:{k}": json.dumps(v) for k, v in raw_config.items()}
     if region:
@@ -50,6 +50,6 @@ def run_main(raw_config: dict, *, stack: str = "test", region: str | None = "us-
 
 def run_components(build, *, stack: str = "test"):
     """Run ``build()`` (which creates components) under the mock runtime; return the recording."""
-    from stacks.mockruntime import run_program
+    from offline.mockruntime import run_program
 
     return run_program(build, stack=stack, config={})

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.alert_rules import HARDWARE_XIDS, RUNBOOKS, RuleSettings, alert_names, all_groups, prometheus_rules
-from components.metrics_catalog import METRICS, metric_names
+from components.observability.alert_rules import HARDWARE_XIDS, RUNBOOKS, RuleSettings, alert_names, all_groups, prometheus_rules
+from components.observability.metrics_catalog import METRICS, metric_names
 from tests.conftest import run_components
 
 PROMTOOL_TESTS = Path(__file__).parent / "promtool"
@@ -52,7 +52,7 @@ def write_rules(path: Path, groups: list[dict]) -> Path:
 
 def component_rule_groups(args: dict | None = None) -> list[dict]:
     """The ``spec.groups`` of every PrometheusRule the Observability component registers."""
-    from components.observability import Observability
+    from components.observability.observability import Observability
 
     recording = run_components(lambda: Observability("observability", args or {}))
     rules = recording.of_type(PROMETHEUS_RULE)

@@ -87,7 +87,7 @@ def defaults_name(cls: type) -> str:
 
 def args_classes() -> list[type]:
     found = []
-    for info in pkgutil.iter_modules(components.__path__, "components."):
+    for info in pkgutil.walk_packages(components.__path__, "components."):
         module = importlib.import_module(info.name)
         found += [
             obj

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.render import write
+from offline.render import write
 from tests.local_servers import require
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,15 +7,15 @@ import json
 import pytest
 
 from components import versions
-from components.cluster_autoscaler import SCALE_ACTIONS
+from components.cluster.cluster_autoscaler import SCALE_ACTIONS
 from tests.conftest import run_components
 
 ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"]
 
 
 def _autoscaler(workload_identity="podIdentity"):
-    from components.cluster_autoscaler import ClusterAutoscaler
-    from components.eks_cluster import EksCluster
+    from components.cluster.cluster_autoscaler import ClusterAutoscaler
+    from components.cluster.eks_cluster import EksCluster
 
     def build():
         cluster = EksCluster(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components.provider_host import annotations, args_class, component_classes
+from provider.host import annotations, args_class, component_classes
 from tests.conftest import run_components
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ import pulumi
 import pytest
 import yaml
 
+from offline.mockruntime import Recording
 from stacks.errors import ConfigError
-from stacks.mockruntime import Recording
 from tests.conftest import ROOT, run_main
 
 EKS = {
@@ -287,7 +287,7 @@ def test_render_command_exits_2_with_the_clean_message(tmp_path):
     bad = {"config": {"ai-platform:cluster": {"provider": "eks", "name": "x", "kubernetesVersion": "1.20"}, "aws:region": "us-west-2"}}
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(bad))
     result = subprocess.run(
-        [sys.executable, "-m", "stacks.render", "bad", "--root", str(tmp_path), "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "offline.render", "bad", "--root", str(tmp_path), "--out", str(tmp_path / "out")],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -8,9 +8,9 @@ import re
 import pytest
 import yaml
 
-from components.alert_rules import all_groups
-from components.dashboards import DASHBOARDS, SIDECAR_LABEL, queries, rendered_dashboards, variable_metrics
-from components.metrics_catalog import METRICS, metric_names
+from components.observability.alert_rules import all_groups
+from components.observability.dashboards import DASHBOARDS, SIDECAR_LABEL, queries, rendered_dashboards, variable_metrics
+from components.observability.metrics_catalog import METRICS, metric_names
 from tests.conftest import run_components
 from tests.test_alert_rules import run_promtool, write_rules
 from tests.upstream import CHARTS_DIR
@@ -112,7 +112,7 @@ def test_sidecar_label_is_the_chart_default():
 
 
 def test_component_ships_each_dashboard_in_a_labelled_config_map():
-    from components.observability import Observability
+    from components.observability.observability import Observability
 
     recording = run_components(lambda: Observability("observability", {"namespace": "telemetry"}))
     config_maps = recording.of_type(CONFIG_MAP)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from stacks.deploy_time import critical_path, duration
-from stacks.mockruntime import Recording, Registration
+from offline.deploy_time import critical_path, duration
+from offline.mockruntime import Recording, Registration
 
 
 def _resource(name: str, type_: str, *deps: str) -> Registration:

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from components.vpc import split_cidr
+from components.cluster.vpc import split_cidr
 from tests.conftest import run_components
 
 ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"]
 
 
 def _eks(**args):
-    from components.eks_cluster import EksCluster
+    from components.cluster.eks_cluster import EksCluster
 
     def build():
         EksCluster("c", {"cluster_name": "c", "region": "us-west-2", "availability_zones": ZONES, **args})
@@ -105,7 +105,7 @@ def test_default_storage_class_is_encrypted_gp3(default_cluster):
 def test_kubeconfig_uses_aws_eks_get_token_and_is_secret(default_cluster):
     (provider,) = default_cluster.of_type("pulumi:providers:kubernetes")
     assert provider.inputs["kubeconfig"] == "[secret]"
-    from components.eks_cluster import kubeconfig_json
+    from components.cluster.eks_cluster import kubeconfig_json
 
     config = json.loads(kubeconfig_json("c", "https://x", "Y2E=", "us-west-2"))
     exec_ = config["users"][0]["user"]["exec"]

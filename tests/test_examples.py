@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from components import versions
-from stacks.mockruntime import run_program
-from stacks.render import HELM_RELEASE, helm_releases, kubernetes_objects
+from offline.mockruntime import run_program
+from offline.render import HELM_RELEASE, helm_releases, kubernetes_objects
 from tests.schemas import needs_absent_crds, validate_object
 
 ROOT = Path(__file__).resolve().parents[1]

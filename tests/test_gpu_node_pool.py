@@ -6,15 +6,15 @@ import base64
 
 import pytest
 
-from components.gpu_catalog import GPU_INSTANCE_TYPES
-from components.gpu_node_pool import gpu_resources
+from components.cluster.gpu_catalog import GPU_INSTANCE_TYPES
+from components.cluster.gpu_node_pool import gpu_resources
 from tests.conftest import run_components
 
 TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template"
 
 
 def _cluster():
-    from components.eks_cluster import EksCluster
+    from components.cluster.eks_cluster import EksCluster
 
     return EksCluster("c", {"cluster_name": "c", "region": "us-west-2", "availability_zones": ["us-west-2a", "us-west-2b", "us-west-2c"]})
 

@@ -10,7 +10,7 @@ from tests.conftest import run_components
 
 
 def _operator(args=None, pools=(), depends_on=None):
-    from components.gpu_operator import GpuOperator
+    from components.compute.gpu_operator import GpuOperator
 
     def build():
         GpuOperator("gpu-operator", {**(args or {}), "node_pools": list(pools)}, pulumi.ResourceOptions(depends_on=depends_on))
@@ -112,7 +112,7 @@ def test_namespace_allows_privileged_pods_only_for_the_operator():
 
 def test_release_waits_for_what_the_component_depends_on():
     def build():
-        from components.gpu_operator import GpuOperator
+        from components.compute.gpu_operator import GpuOperator
 
         marker = pulumi.CustomResource("test:index:Marker", "nodes-ready")
         GpuOperator("gpu-operator", {}, pulumi.ResourceOptions(depends_on=[marker]))

@@ -7,10 +7,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components._util import with_defaults
-from components.inference_service import DEFAULTS, MODEL_FORMATS, SpecProblem, inference_service_manifest, inference_service_problems
-from components.storage_access import StoreAccess
-from stacks.mockruntime import Recording, run_program
+from components.core.util import with_defaults
+from components.data.storage_access import StoreAccess
+from components.serving.inference_service import (
+    DEFAULTS,
+    MODEL_FORMATS,
+    SpecProblem,
+    inference_service_manifest,
+    inference_service_problems,
+)
+from offline.mockruntime import Recording, run_program
 from tests.conftest import run_components
 from tests.schemas import known_custom_groups, validate_object
 
@@ -82,8 +88,8 @@ class Pool:
 
 def _serve(spec=None, kserve=None, store="s3", pool=None, cached=False):
     """Run KServe and one InferenceService ``m``; return the recording and the CR registration."""
-    from components.inference_service import InferenceService
-    from components.kserve import KServe
+    from components.serving.inference_service import InferenceService
+    from components.serving.kserve import KServe
 
     def build():
         pools = [pool] if pool is not None and cached else []
@@ -379,8 +385,8 @@ def test_the_manifest_only_carries_the_canary_mechanism_its_mode_reads(mode, pre
 
 
 def test_invalid_spec_fails_before_anything_is_registered():
-    from components.inference_service import InferenceService
-    from components.kserve import KServe
+    from components.serving.inference_service import InferenceService
+    from components.serving.kserve import KServe
 
     def build():
         platform = KServe("kserve")

@@ -106,7 +106,7 @@ def undocumented_keys(values: dict, path: str = "") -> list[str]:
 
 
 def _gateway(args=None, depends_on=None):
-    from components.ingress_gateway import IngressGateway
+    from components.serving.ingress_gateway import IngressGateway
 
     built = {}
 
@@ -148,7 +148,7 @@ def test_the_key_check_catches_typos():
 
 
 def test_images_are_pinned_to_the_release():
-    from components.ingress_gateway import ENVOY_PROXY_IMAGE
+    from components.serving.ingress_gateway import ENVOY_PROXY_IMAGE
 
     _, _, release, _, envoy_proxy = _gateway()
     images = release.inputs["values"]["global"]["images"]["envoyGateway"]
@@ -253,7 +253,7 @@ def test_outputs_name_the_class_the_namespace_and_what_to_wait_for():
 
 
 def test_kserve_gets_a_gateway_of_this_class_in_its_own_namespace():
-    from components.ingress_gateway import kserve_gateway
+    from components.serving.ingress_gateway import kserve_gateway
 
     _, component, _, _, _ = _gateway()
     values = component.kserve_values("kserve")
@@ -282,7 +282,7 @@ def test_kserve_gets_a_gateway_of_this_class_in_its_own_namespace():
     ],
 )
 def test_bad_arguments_fail_before_any_resource(args, message):
-    from components.ingress_gateway import IngressGateway
+    from components.serving.ingress_gateway import IngressGateway
 
     with pytest.raises(ValueError, match=message):
         IngressGateway("envoy-gateway", args)

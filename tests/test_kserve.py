@@ -28,7 +28,7 @@ class Pool:
 
 
 def _kserve(args=None, depends_on=None):
-    from components.kserve import KServe
+    from components.serving.kserve import KServe
 
     def build():
         after = None
@@ -85,7 +85,7 @@ def test_resources_wait_for_the_crds_and_cert_manager_runtimes_for_the_webhook()
 
 
 def test_crds_ready_names_the_releases_an_inference_service_needs():
-    from components.kserve import KServe
+    from components.serving.kserve import KServe
 
     names = {}
 
@@ -141,7 +141,7 @@ def test_a_gateway_routes_models_through_gateway_api():
     ],
 )
 def test_bad_arguments_fail_before_any_resource(args, message):
-    from components.kserve import KServe
+    from components.serving.kserve import KServe
 
     with pytest.raises(ValueError, match=message):
         KServe("kserve", args)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from offline.render import render
 from policy import POLICIES
 from policy.offline import mandatory, run
-from stacks.render import render
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "lifecycle.md"

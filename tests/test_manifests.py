@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from stacks.render import helm_releases, kubernetes_objects
+from offline.render import helm_releases, kubernetes_objects
 from tests.schemas import known_custom_groups, needs_absent_crds, validate_object
 from tests.upstream import CHARTS_DIR
 

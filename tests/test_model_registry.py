@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from components import mlflow_launcher
-from stacks.render import kubernetes_objects
+from components.data import mlflow_launcher
+from offline.render import kubernetes_objects
 
 
 def _deployment(recording):
@@ -139,7 +139,7 @@ def test_launcher_refuses_to_start_without_a_password_source():
 
 
 def test_database_key_outlives_the_database_for_its_final_snapshot():
-    from components.rds_postgres import RdsPostgres
+    from components.data.rds_postgres import RdsPostgres
     from tests.conftest import run_components
 
     recording = run_components(

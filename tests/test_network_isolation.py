@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import pytest
 
-from components.network_policy import PLATFORM_LABEL
-from stacks.render import kubernetes_objects
+from components.core.network_policy import PLATFORM_LABEL
+from offline.render import kubernetes_objects
 
 STACKS = ["dev", "prod"]
 # The only namespaces allowed to run privileged pods, and why.

@@ -7,15 +7,15 @@ import json
 
 import pytest
 
-from components.object_store import S3_WRITE_ACTIONS
+from components.data.object_store import S3_WRITE_ACTIONS
 from tests.conftest import run_components
 
 ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"]
 
 
 def _s3_store(protect=True, grant=None):
-    from components.eks_cluster import EksCluster
-    from components.object_store import ObjectStore
+    from components.cluster.eks_cluster import EksCluster
+    from components.data.object_store import ObjectStore
 
     def build():
         cluster = EksCluster("c", {"cluster_name": "c", "region": "us-west-2", "availability_zones": ZONES})
@@ -113,7 +113,7 @@ def test_s3_store_does_not_wait_for_the_cluster(s3):
 
 
 def _minio(grant=True):
-    from components.object_store import ObjectStore
+    from components.data.object_store import ObjectStore
 
     access = {}
 
@@ -173,7 +173,7 @@ def test_minio_grant_is_a_scoped_user_whose_keys_reach_the_consumer_namespace():
 
 
 def test_unknown_backend_is_rejected():
-    from components.object_store import ObjectStore
+    from components.data.object_store import ObjectStore
 
     with pytest.raises(ValueError, match="'s3' or 'minio'"):
         run_components(lambda: ObjectStore("store", {"backend": "gcs"}))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from components import versions
-from stacks.mockruntime import Recording, run_program
+from offline.mockruntime import Recording, run_program
 from tests.conftest import run_components
 from tests.schemas import crds_available, validate_object
 from tests.test_alert_rules import GpuPoolStub
@@ -24,7 +24,7 @@ SUBCHART_KEYS = {"grafana.resources", "kube-state-metrics.resources", "prometheu
 
 
 def _observability(args=None, depends_on=None, exports=False):
-    from components.observability import Observability
+    from components.observability.observability import Observability
 
     made = []
 
@@ -102,7 +102,7 @@ def test_every_custom_resource_waits_for_the_release_that_installs_its_crd():
 
 
 def test_other_components_order_their_monitors_after_crds_ready():
-    from components.observability import Observability
+    from components.observability.observability import Observability
 
     def build():
         obs = Observability("observability")
@@ -115,7 +115,7 @@ def test_other_components_order_their_monitors_after_crds_ready():
 
 def test_release_waits_for_what_the_component_depends_on():
     def build():
-        from components.observability import Observability
+        from components.observability.observability import Observability
 
         marker = pulumi.CustomResource("test:index:Marker", "cluster-ready")
         Observability("observability", {}, pulumi.ResourceOptions(depends_on=[marker]))
@@ -286,7 +286,7 @@ def test_the_schema_check_rejects_an_unknown_pod_monitor_field():
     ],
 )
 def test_bad_input_fails_before_any_resource(args, message):
-    from components.observability import Observability
+    from components.observability.observability import Observability
 
     recording = Recording(stack="test")
     with pytest.raises(Exception, match=message):

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.provider_host import PACKAGE, VERSION, component_classes, package_schema, python_only_fields
+from provider.host import PACKAGE, VERSION, component_classes, package_schema, python_only_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 SEVEN = ["GpuNodePool", "GpuOperator", "ObjectStore", "ModelRegistry", "RayCluster", "InferenceService", "Observability"]
 
-# Inputs other languages cannot pass: they hold Python objects (see components/provider_host.py).
+# Inputs other languages cannot pass: they hold Python objects (see provider/host.py).
 # A field leaves this list when its component accepts plain values instead (docs/components says which).
 PYTHON_ONLY_INPUTS = {
     "GpuNodePoolArgs.cluster",
@@ -116,7 +116,7 @@ def test_python_only_inputs_are_named_in_the_description(schema):
 
 
 def test_building_the_schema_leaves_the_classes_as_they_were():
-    from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+    from components.cluster.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 
     before = (
         dict(GpuNodePoolArgs.__annotations__),
@@ -138,7 +138,7 @@ def test_the_plugin_is_a_python_component_package():
     plugin = yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text())
     assert plugin["runtime"]["name"] == "python"
     assert "-r ../requirements.txt" in (ROOT / "provider" / "requirements.txt").read_text().splitlines()
-    assert "component_provider_host" in (ROOT / "components" / "provider_host.py").read_text()
+    assert "component_provider_host" in (ROOT / "provider" / "host.py").read_text()
 
 
 def test_the_plugin_entry_point_serves_the_same_schema_over_grpc(schema):

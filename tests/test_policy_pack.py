@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
+from offline.mockruntime import Registration
 from policy import AWS_POLICIES, KUBERNETES_POLICIES, PACK_NAME, POLICIES
 from policy.offline import Violation, mandatory, run
-from stacks.mockruntime import Registration
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_POLICIES = {

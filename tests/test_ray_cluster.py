@@ -14,7 +14,7 @@ import yaml
 from pydantic.alias_generators import to_camel
 
 from components import versions
-from components.ray_cluster import (
+from components.compute.ray_cluster import (
     RAY_CPU_IMAGE,
     RAY_GPU_IMAGE,
     RAY_VERSION,
@@ -23,8 +23,8 @@ from components.ray_cluster import (
     ray_start_params,
     worker_group,
 )
-from components.storage_access import StoreAccess
-from stacks.mockruntime import Recording, run_program
+from components.data.storage_access import StoreAccess
+from offline.mockruntime import Recording, run_program
 from tests.conftest import run_components
 from tests.schemas import crds_available, needs_absent_crds, validate_object
 from tests.test_manifests import _unknown_keys
@@ -87,8 +87,8 @@ class FakeStore:
 
 
 def _render(args=None, *, name="train", backend="s3", operator_args=None, depends_on=None):
-    from components.kuberay_operator import KubeRayOperator
-    from components.ray_cluster import RayCluster
+    from components.compute.kuberay_operator import KubeRayOperator
+    from components.compute.ray_cluster import RayCluster
 
     store = FakeStore(backend) if backend else None
 
@@ -261,8 +261,8 @@ def test_components_own_depends_on_reaches_the_pods_owners():
     def marker():
         return k8s.core.v1.ConfigMap("storage-class", metadata={"name": "x", "namespace": "default"})
 
-    from components.kuberay_operator import KubeRayOperator
-    from components.ray_cluster import RayCluster
+    from components.compute.kuberay_operator import KubeRayOperator
+    from components.compute.ray_cluster import RayCluster
 
     def build():
         before = marker()
@@ -296,8 +296,8 @@ def test_head_service_is_cluster_ip_without_ingress():
 
 
 def test_in_cluster_addresses():
-    from components.kuberay_operator import KubeRayOperator
-    from components.ray_cluster import RayCluster
+    from components.compute.kuberay_operator import KubeRayOperator
+    from components.compute.ray_cluster import RayCluster
 
     seen = {}
 
@@ -385,7 +385,7 @@ def test_operator_values_use_keys_the_pinned_chart_defines():
     values_file = CHARTS_DIR / f"kuberay-operator-{versions.KUBERAY_OPERATOR.version}.values.yaml"
     if not values_file.exists():
         pytest.skip(f"upstream values not found: {values_file}")
-    from components.kuberay_operator import DEFAULTS, chart_values
+    from components.compute.kuberay_operator import DEFAULTS, chart_values
 
     values = chart_values({**DEFAULTS, "service_monitor": True})
     assert _unknown_keys(values, yaml.safe_load(values_file.read_text())) == []
@@ -477,8 +477,8 @@ def test_problems_speak_the_stack_configs_spelling():
 
 
 def test_a_bad_spec_registers_nothing():
-    from components.kuberay_operator import KubeRayOperator
-    from components.ray_cluster import RayCluster
+    from components.compute.kuberay_operator import KubeRayOperator
+    from components.compute.ray_cluster import RayCluster
 
     def build():
         operator = KubeRayOperator("kuberay")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from components.ray_cluster import RAY_VERSION
+from components.compute.ray_cluster import RAY_VERSION
 from tests.conftest import run_components
 
 # Sized for a small CI runner (2 cores): 1 CPU, and 30% of 2 GiB for the object store (614 MiB).
@@ -52,7 +52,7 @@ ray.shutdown()
 
 def _require_ray() -> None:
     if importlib.util.find_spec("ray") is None:
-        message = f"ray is not installed: pip install 'ray[default]=={RAY_VERSION}' (components.ray_cluster.RAY_VERSION)"
+        message = f"ray is not installed: pip install 'ray[default]=={RAY_VERSION}' (components.compute.ray_cluster.RAY_VERSION)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -60,8 +60,8 @@ def _require_ray() -> None:
 
 def rendered_head_start_params() -> dict[str, str]:
     """The head group's rayStartParams, as the RayCluster component renders them under mocks."""
-    from components.kuberay_operator import KubeRayOperator
-    from components.ray_cluster import RayCluster
+    from components.compute.kuberay_operator import KubeRayOperator
+    from components.compute.ray_cluster import RayCluster
 
     recording = run_components(lambda: RayCluster("head-test", {"operator": KubeRayOperator("kuberay"), "head": HEAD}))
     cluster = recording.named("kubernetes:ray.io/v1:RayCluster", "head-test")

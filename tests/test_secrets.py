@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.mockruntime import _digest
-from stacks.render import write
+from offline.mockruntime import _digest
+from offline.render import write
 
 DEFAULT_CREDENTIALS = ["minioadmin", "prom-operator", "admin/admin", "changeme", "password123", "rootpass123"]
 

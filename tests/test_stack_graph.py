@@ -1,4 +1,4 @@
-"""The picture of a stack (stacks/graph.py): its components and what each waits for, as Mermaid,
+"""The picture of a stack (offline/graph.py): its components and what each waits for, as Mermaid,
 Graphviz DOT and, where Graphviz is installed, SVG."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from stacks import graph
+from offline import graph
 
 
 def edges_by_name(recording):

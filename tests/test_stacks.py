@@ -6,7 +6,7 @@ import filecmp
 
 import pytest
 
-from stacks.render import helm_releases, kubernetes_objects, write
+from offline.render import helm_releases, kubernetes_objects, write
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -119,7 +119,7 @@ def test_every_custom_resource_lives_inside_a_component(rendered):
 
 
 def test_two_renders_are_byte_identical(tmp_path):
-    from stacks.render import render
+    from offline.render import render
 
     first, second = tmp_path / "a", tmp_path / "b"
     write(render("prod"), first)

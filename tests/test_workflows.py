@@ -80,7 +80,7 @@ def test_pull_requests_run_tests_and_the_offline_render_without_cloud_credential
     assert "secrets." not in text and "configure-aws-credentials" not in text
     assert "id-token" not in offline.get("permissions", {})
     assert "./.ci/run" in runs(offline)
-    assert runs(offline).count("python -m stacks.render") == 2  # this branch and the base branch
+    assert runs(offline).count("python -m offline.render") == 2  # this branch and the base branch
     assert "mandatory(run(POLICIES, render(" in runs(offline)  # the policy pack on every stack, offline
     assert any(
         s.get("with", {}).get("ref") == "${{ github.event.pull_request.base.sha }}" for s in steps_using(offline, "actions/checkout@")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.render import kubernetes_objects
+from offline.render import kubernetes_objects
 
 STACKS = ["dev", "prod"]
 

@@ -8,9 +8,9 @@ Config: ``aws:region``, ``clusterName``, ``endpoint``, ``certificateAuthority``,
 
 import pulumi
 
-from components.cluster_autoscaler import ClusterAutoscaler
-from components.existing_eks_cluster import ExistingEksCluster
-from components.gpu_operator import GpuOperator
+from components.cluster.cluster_autoscaler import ClusterAutoscaler
+from components.cluster.existing_eks_cluster import ExistingEksCluster
+from components.compute.gpu_operator import GpuOperator
 
 config = pulumi.Config()
 region = pulumi.Config("aws").require("region")

@@ -6,10 +6,10 @@ Config (all optional): ``kubeconfigContext`` (default ``kind-ai-platform``), ``m
 
 import pulumi
 
-from components.existing_cluster import ExistingCluster
-from components.inference_service import InferenceService
-from components.kserve import KServe
-from components.object_store import ObjectStore
+from components.cluster.existing_cluster import ExistingCluster
+from components.data.object_store import ObjectStore
+from components.serving.inference_service import InferenceService
+from components.serving.kserve import KServe
 
 config = pulumi.Config()
 cluster = ExistingCluster("cluster", {"context": config.get("kubeconfigContext") or "kind-ai-platform"})

@@ -1,0 +1,125 @@
+"""ClusterAutoscaler: brings GPU nodes up for pending pods and removes idle ones."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Required, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .. import versions
+from ..core.helm import helm_release
+from ..core.util import explicit_depends_on, policy_document, with_defaults
+from ..core.workload_identity import service_account_role
+
+if TYPE_CHECKING:
+    from .eks_cluster import EksCluster
+
+NAMESPACE = "kube-system"
+SERVICE_ACCOUNT = "cluster-autoscaler"
+READ_ACTIONS = [
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+    "eks:DescribeNodegroup",
+]
+SCALE_ACTIONS = ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
+
+
+class ClusterAutoscalerArgs(TypedDict, total=False):
+    cluster: Required["EksCluster"]
+    """The cluster whose node groups it scales. Required."""
+    region: Required[str]
+    """AWS region of the cluster. Required."""
+    expander: str
+    """How it picks a node group to grow. Default: ``least-waste``."""
+    scale_down_unneeded_time: str
+    """How long a node stays idle before removal. Default: ``10m``."""
+    node_selector: dict[str, str]
+    """Where the autoscaler itself runs (the system nodes). Default: none (any node)."""
+    service_monitor: bool
+    """Create a ServiceMonitor for its metrics (only once the monitoring CRDs exist: pass the
+    monitoring stack in ``opts.depends_on`` too). Default: false."""
+
+
+DEFAULTS = {"expander": "least-waste", "scale_down_unneeded_time": "10m", "node_selector": {}, "service_monitor": False}
+
+
+def scaling_policy(cluster_name: str) -> str:
+    """Read everything; scale only the groups EKS tagged as this cluster's."""
+    return policy_document(
+        [
+            {"Effect": "Allow", "Action": READ_ACTIONS, "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": SCALE_ACTIONS,
+                "Resource": "*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
+            },
+        ]
+    )
+
+
+def chart_values(a: dict, cluster_name: str, annotations: dict) -> dict[str, Any]:
+    repository, tag = versions.CLUSTER_AUTOSCALER_IMAGE.rsplit(":", 1)
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": a["region"],
+        "autoDiscovery": {"clusterName": cluster_name},
+        "image": {"repository": repository, "tag": tag},
+        "rbac": {"serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": annotations}},
+        "extraArgs": {
+            "expander": a["expander"],
+            "balance-similar-node-groups": True,
+            # GPU nodes keep model caches on local NVMe; that must not pin them forever.
+            "skip-nodes-with-local-storage": False,
+            "scale-down-unneeded-time": a["scale_down_unneeded_time"],
+            "max-node-provision-time": "15m",
+            # Per-node-group metrics feed the "GPU pool at its maximum" alert.
+            "emit-per-nodegroup-metrics": True,
+        },
+        "serviceMonitor": {"enabled": a["service_monitor"], "namespace": NAMESPACE, "interval": "30s"},
+        "nodeSelector": a["node_selector"],
+        "priorityClassName": "system-cluster-critical",
+        "resources": {"requests": {"cpu": "100m", "memory": "300Mi"}, "limits": {"cpu": "500m", "memory": "600Mi"}},
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "fsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containerSecurityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+
+
+class ClusterAutoscaler(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aiplatform:index:ClusterAutoscaler", name, None, opts)
+        a = with_defaults(args, DEFAULTS)
+        cluster: "EksCluster" = a["cluster"]
+        after = explicit_depends_on(opts)
+        identity = service_account_role(
+            f"{name}-role",
+            cluster,
+            NAMESPACE,
+            SERVICE_ACCOUNT,
+            policy_json=scaling_policy(cluster.cluster_name_value),
+            parent=self,
+        )
+        values = pulumi.Output.all(cluster.cluster_name, identity.service_account_annotations).apply(lambda v: chart_values(a, v[0], v[1]))
+        self.release = helm_release(
+            name,
+            versions.CLUSTER_AUTOSCALER,
+            namespace=NAMESPACE,
+            values=values,
+            parent=self,
+            depends_on=[*identity.grants, *after],
+        )
+        self.register_outputs({"release": self.release.name})

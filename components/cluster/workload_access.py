@@ -1,0 +1,75 @@
+"""WorkloadAccess: who may deploy and who may look, in the namespaces where models and Ray run.
+
+Two namespace-scoped roles, bound to groups from the identity provider (on EKS, the groups that
+access entries give IAM roles): deployers manage InferenceServices and Ray clusters and jobs and
+read logs; viewers read them. Neither may read Secrets or exec into pods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Required, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..core.util import explicit_depends_on, with_defaults
+
+DEPLOYER_ROLE = "ai-platform-model-deployer"
+VIEWER_ROLE = "ai-platform-viewer"
+READ = ["get", "list", "watch"]
+WRITE = [*READ, "create", "update", "patch", "delete"]
+WORKLOADS = [
+    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices", "inferenceservices/status"]},
+    {"apiGroups": ["ray.io"], "resources": ["rayjobs", "rayclusters", "rayservices"]},
+]
+OBSERVED = [
+    {"apiGroups": [""], "resources": ["pods", "pods/log", "services", "events", "configmaps"]},
+    {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"]},
+    {"apiGroups": ["batch"], "resources": ["jobs"]},
+]
+
+
+class WorkloadAccessArgs(TypedDict, total=False):
+    namespaces: Required[Sequence[pulumi.Input[str]]]
+    """Namespaces of the models and Ray clusters. Required."""
+    deployer_groups: Sequence[str]
+    """Groups that deploy models and run Ray jobs. Default: none."""
+    viewer_groups: Sequence[str]
+    """Groups that only look. Default: none."""
+
+
+DEFAULTS = {"deployer_groups": [], "viewer_groups": []}
+
+
+def deployer_rules() -> list[dict[str, Any]]:
+    return [{**rule, "verbs": WRITE} for rule in WORKLOADS] + [{**rule, "verbs": READ} for rule in OBSERVED]
+
+
+def viewer_rules() -> list[dict[str, Any]]:
+    return [{**rule, "verbs": READ} for rule in WORKLOADS + OBSERVED]
+
+
+class WorkloadAccess(pulumi.ComponentResource):
+    def __init__(self, name: str, args: WorkloadAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aiplatform:index:WorkloadAccess", name, None, opts)
+        a = with_defaults(args, DEFAULTS)
+        self._after = explicit_depends_on(opts)  # the namespaces must exist first
+        roles = ((DEPLOYER_ROLE, deployer_rules(), a["deployer_groups"]), (VIEWER_ROLE, viewer_rules(), a["viewer_groups"]))
+        for index, namespace in enumerate(a["namespaces"]):
+            for role_name, rules, groups in roles:
+                self._role(f"{name}-{index}-{role_name}", role_name, namespace, rules, groups)
+        self.register_outputs({})
+
+    def _role(self, resource_name: str, role_name: str, namespace: pulumi.Input[str], rules: list, groups: Sequence[str]) -> None:
+        child = pulumi.ResourceOptions(parent=self, depends_on=self._after)
+        role = k8s.rbac.v1.Role(resource_name, metadata={"name": role_name, "namespace": namespace}, rules=rules, opts=child)
+        if not groups:
+            return
+        k8s.rbac.v1.RoleBinding(
+            resource_name,
+            metadata={"name": role_name, "namespace": namespace},
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata["name"]},
+            subjects=[{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group} for group in groups],
+            opts=child,
+        )

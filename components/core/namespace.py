@@ -1,0 +1,27 @@
+"""Namespaces with Pod Security Admission labels and network isolation."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .network_policy import PLATFORM_LABEL, Isolation, isolate_namespace
+
+PSA_LEVELS = ("restricted", "baseline", "privileged")
+
+
+def platform_namespace(
+    name: str, *, pod_security: str, isolation: Isolation, parent: pulumi.Resource, labels: dict | None = None
+) -> k8s.core.v1.Namespace:
+    """A namespace that enforces, audits and warns at the given Pod Security Standard level, and
+    denies all traffic but the base and ``isolation``'s allows (see components/core/network_policy.py)."""
+    if pod_security not in PSA_LEVELS:
+        raise ValueError(f"pod_security must be one of {PSA_LEVELS} (got {pod_security!r})")
+    psa = {f"pod-security.kubernetes.io/{mode}": pod_security for mode in ("enforce", "audit", "warn")}
+    namespace = k8s.core.v1.Namespace(
+        name,
+        metadata={"name": name, "labels": {**psa, PLATFORM_LABEL: "true", **(labels or {})}},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    isolate_namespace(namespace, isolation, parent=parent)
+    return namespace

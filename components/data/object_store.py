@@ -1,0 +1,426 @@
+"""ObjectStore: buckets for datasets and model versions, on S3 (prod) or MinIO (dev).
+
+Consumers never write policy JSON or handle root keys: they call ``grant_read`` or
+``grant_read_write`` and get a :class:`~components.data.storage_access.StoreAccess`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Required, TypedDict
+
+import pulumi
+
+from .. import versions
+from ..core.network_policy import Allow, Isolation
+from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, with_defaults
+from .storage_access import ACCESS_KEY_ID, SECRET_ACCESS_KEY, StoreAccess
+
+if TYPE_CHECKING:
+    from ..core.workload_identity import IdentityCluster
+
+S3_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
+S3_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+KMS_READ_ACTIONS = ["kms:Decrypt"]
+KMS_WRITE_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
+MINIO_PORT = 9000
+ROOT_SECRET = "minio-root"
+SERVICE = "minio"
+# Consumers are platform workloads; access is then decided by their keys and bucket policies.
+MINIO_ISOLATION = Isolation(ingress=[Allow("platform", (MINIO_PORT,), "the S3 API for platform workloads")])
+
+
+class ObjectStoreArgs(TypedDict, total=False):
+    backend: Required[str]
+    """``s3`` (AWS, with KMS) or ``minio`` (in the cluster, from the official chart). Required."""
+    buckets: Sequence[str]
+    """Logical bucket names; each gets a physical name ``<bucket_prefix>-<name>``. Default: ``["models", "datasets"]``."""
+    bucket_prefix: Optional[str]
+    """Prefix of physical bucket names (S3 names are global). Default: none (the component's name)."""
+    region: str
+    """AWS region of the buckets and of the S3 endpoint. Default: ``us-west-2``."""
+    cluster: Optional["IdentityCluster"]
+    """The EKS cluster whose service accounts get IAM roles (backend ``s3``). Default: none."""
+    noncurrent_version_days: int
+    """Days a replaced object version is kept before expiry. Default: 30."""
+    protect: bool
+    """Protect buckets, KMS key and MinIO's volume from deletion and keep them on destroy. Default: false."""
+    namespace: str
+    """Namespace of MinIO (backend ``minio``). Default: ``minio``."""
+    storage_size: str
+    """MinIO's persistent volume size. Default: ``50Gi``."""
+    storage_class: Optional[str]
+    """StorageClass of MinIO's volume. Default: none (the cluster default)."""
+
+
+DEFAULTS = {
+    "buckets": ["models", "datasets"],
+    "bucket_prefix": None,
+    "region": "us-west-2",
+    "cluster": None,
+    "noncurrent_version_days": 30,
+    "protect": False,
+    "namespace": "minio",
+    "storage_size": "50Gi",
+    "storage_class": None,
+}
+
+
+def s3_grant_policy(bucket_arns: Sequence[str], key_arn: str, write: bool) -> str:
+    """Least privilege on the given buckets and the key that encrypts them."""
+    actions = S3_READ_ACTIONS + (S3_WRITE_ACTIONS if write else [])
+    kms = KMS_READ_ACTIONS + (KMS_WRITE_ACTIONS if write else [])
+    resources = [arn for bucket in bucket_arns for arn in (bucket, f"{bucket}/*")]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": actions, "Resource": resources},
+                {"Effect": "Allow", "Action": kms, "Resource": key_arn},
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def tls_only_policy(bucket_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def minio_policy(buckets: Sequence[str], write: bool) -> str:
+    """A MinIO (S3 IAM syntax) policy for a consumer's access key."""
+    actions = S3_READ_ACTIONS + (S3_WRITE_ACTIONS if write else [])
+    resources = [f"arn:aws:s3:::{b}{suffix}" for b in buckets for suffix in ("", "/*")]
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}]}, sort_keys=True
+    )
+
+
+def minio_values(a: dict, physical: dict[str, str]) -> dict[str, Any]:
+    """Helm values for the minio chart (keys from its values.yaml at the pinned version)."""
+    repository, tag = versions.MINIO_IMAGE.rsplit(":", 1)
+    mc_repository, mc_tag = versions.MINIO_CLIENT_IMAGE.rsplit(":", 1)
+    persistence: dict[str, Any] = {"enabled": True, "size": a["storage_size"]}
+    if a["storage_class"]:
+        persistence["storageClass"] = a["storage_class"]
+    if a["protect"]:
+        persistence["annotations"] = {"helm.sh/resource-policy": "keep"}  # the volume outlives the release
+    restricted = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    return {
+        "fullnameOverride": SERVICE,
+        "mode": "standalone",
+        "replicas": 1,
+        "image": {"repository": repository, "tag": tag},
+        "mcImage": {"repository": mc_repository, "tag": mc_tag},
+        "existingSecret": ROOT_SECRET,
+        "persistence": persistence,
+        "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
+        "buckets": [{"name": name, "policy": "none", "purge": False, "versioning": True} for name in physical.values()],
+        "service": {"type": "ClusterIP", "port": str(MINIO_PORT)},
+        "consoleService": {"type": "ClusterIP"},
+        "ingress": {"enabled": False},
+        "consoleIngress": {"enabled": False},
+        "securityContext": {"enabled": True, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000},
+        # MinIO writes its config under the data volume's parent; a read-only root breaks it.
+        "containerSecurityContext": {"readOnlyRootFilesystem": False, **restricted},
+        "makeBucketJob": {
+            "securityContext": {"enabled": True, "runAsUser": 1000, "runAsGroup": 1000},
+            "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+        },
+        "metrics": {"serviceMonitor": {"enabled": False}},
+    }
+
+
+class ObjectStore(pulumi.ComponentResource):
+    endpoint_url: pulumi.Output[str]
+    """S3 API endpoint the consumers use."""
+    bucket_names: dict[str, pulumi.Output[str]]
+    """Logical bucket name -> physical bucket name."""
+    kms_key_arn: Optional[pulumi.Output[str]]
+    """Key that encrypts the S3 buckets (backend ``s3``)."""
+    backend: str
+
+    def __init__(self, name: str, args: ObjectStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("aiplatform:index:ObjectStore", name, None, opts)
+        a = with_defaults(args, DEFAULTS)
+        if a["backend"] not in ("s3", "minio"):
+            raise ValueError(f"backend must be 's3' or 'minio' (got {a['backend']!r})")
+        if a["backend"] == "s3" and a["cluster"] is None:
+            raise ValueError("backend 's3' needs the cluster whose service accounts get IAM roles")
+        self.backend = a["backend"]
+        self._name = name
+        self._a = a
+        self._after = explicit_depends_on(opts)
+        prefix = a["bucket_prefix"] or name
+        physical = {bucket: f"{prefix}-{bucket}" for bucket in a["buckets"]}
+        self.kms_key_arn = None
+        if self.backend == "s3":
+            self._s3(physical)
+        else:
+            self._minio(physical)
+        self.register_outputs({"endpoint_url": self.endpoint_url, "bucket_names": self.bucket_names})
+
+    def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
+        return self.bucket_names[bucket].apply(lambda b: f"s3://{b}/{path}".rstrip("/"))
+
+    def grant_read(
+        self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None, depends_on=()
+    ) -> StoreAccess:
+        """Read access to every bucket for ``namespace/service_account``.
+
+        On S3, pass ``role`` when the service account already has one (a pod has one role);
+        otherwise the grant creates it. ``depends_on``: what must exist first in the consumer's
+        namespace (the namespace itself), for the credentials Secret MinIO puts there.
+        """
+        return self._grant(name, namespace, service_account, parent, role, list(depends_on), write=False)
+
+    def grant_read_write(
+        self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None, depends_on=()
+    ) -> StoreAccess:
+        """Read and write access to every bucket for ``namespace/service_account`` (see ``grant_read``)."""
+        return self._grant(name, namespace, service_account, parent, role, list(depends_on), write=True)
+
+    # ------------------------------------------------------------ S3
+
+    def _protection(self, parent: Optional[pulumi.Resource] = None) -> pulumi.ResourceOptions:
+        protect = self._a["protect"]
+        return pulumi.ResourceOptions(parent=parent or self, protect=protect, retain_on_delete=protect)
+
+    def _s3(self, physical: dict[str, str]) -> None:
+        import pulumi_aws as aws
+
+        tags = getattr(self._a["cluster"], "tags", {})
+        key = aws.kms.Key(
+            f"{self._name}-buckets",
+            description=f"Encrypts the {self._name} buckets",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=self._protection(),
+        )
+        self._key = key
+        self.kms_key_arn = key.arn
+        self._buckets = {logical: self._s3_bucket(aws, name, key, tags) for logical, name in physical.items()}
+        self.bucket_names = {logical: bucket.bucket for logical, bucket in self._buckets.items()}
+        self.endpoint_url = pulumi.Output.from_input(f"https://s3.{self._a['region']}.amazonaws.com")
+
+    def _s3_bucket(self, aws, bucket_name: str, key, tags: dict):
+        bucket = aws.s3.Bucket(bucket_name, bucket=bucket_name, force_destroy=False, tags=tags, opts=self._protection())
+        child = pulumi.ResourceOptions(parent=self)
+        aws.s3.BucketOwnershipControls(bucket_name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        aws.s3.BucketPublicAccessBlock(
+            bucket_name,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketVersioning(bucket_name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            bucket_name,
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(bucket_name, bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=child)
+        aws.s3.BucketLifecycleConfiguration(
+            bucket_name,
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "expire-noncurrent-versions",
+                    "status": "Enabled",
+                    "filter": {},
+                    "noncurrent_version_expiration": {"noncurrent_days": self._a["noncurrent_version_days"]},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                }
+            ],
+            opts=child,
+        )
+        return bucket
+
+    def _s3_grant(self, name, namespace, service_account, parent, role, write: bool) -> StoreAccess:
+        import pulumi_aws as aws
+
+        from ..core.workload_identity import service_account_role
+
+        arns = [bucket.arn for bucket in self._buckets.values()]
+        policy = pulumi.Output.all(self._key.arn, *arns).apply(lambda v: s3_grant_policy(v[1:], v[0], write))
+        if role is None:
+            identity = service_account_role(name, self._a["cluster"], namespace, service_account, policy_json=policy, parent=parent)
+            annotations, grants = identity.service_account_annotations, identity.grants
+        else:
+            annotations = {}
+            grants = [role, aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=parent))]
+        return StoreAccess(
+            namespace=namespace,
+            service_account=service_account,
+            endpoint_url=self.endpoint_url,
+            region=self._a["region"],
+            use_https=True,
+            service_account_annotations=annotations,
+            depends_on=grants,
+        )
+
+    def _grant(self, name, namespace, service_account, parent, role, depends_on, write: bool) -> StoreAccess:
+        if self.backend == "s3":
+            return self._s3_grant(name, namespace, service_account, parent, role, write)
+        return self._minio_grant(name, namespace, service_account, parent, depends_on, write)
+
+    # ------------------------------------------------------------ MinIO
+
+    def _minio(self, physical: dict[str, str]) -> None:
+        import pulumi_kubernetes as k8s
+        import pulumi_random as random
+
+        from ..core.helm import helm_release
+        from ..core.namespace import platform_namespace
+
+        # baseline: the chart's bucket-creation Job cannot be given the restricted profile's settings.
+        namespace = platform_namespace(self._a["namespace"], pod_security="baseline", isolation=MINIO_ISOLATION, parent=self)
+        self._namespace = namespace.metadata["name"]
+        # Generated root credentials: never MinIO's documented defaults.
+        root_user = random.RandomString(
+            f"{self._name}-root-user", length=16, special=False, upper=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        root_password = random.RandomPassword(
+            f"{self._name}-root-password", length=40, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        root = k8s.core.v1.Secret(
+            f"{self._name}-root",
+            metadata={"name": ROOT_SECRET, "namespace": self._namespace},
+            string_data={"rootUser": root_user.result, "rootPassword": root_password.result},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._physical = physical
+        self.bucket_names = {logical: pulumi.Output.from_input(name) for logical, name in physical.items()}
+        self._release = helm_release(
+            self._name,
+            versions.MINIO,
+            namespace=self._namespace,
+            values=minio_values(self._a, physical),
+            parent=self,
+            depends_on=[root, *self._after],
+        )
+        self.endpoint_url = pulumi.Output.concat("http://", SERVICE, ".", self._namespace, ".svc.cluster.local:", str(MINIO_PORT))
+
+    def _minio_grant(self, name, namespace, service_account, parent, depends_on, write: bool) -> StoreAccess:
+        """A MinIO user with a bucket policy, created by a Job through MinIO's admin API; its keys
+        are written to a Secret in MinIO's namespace (for the Job) and in the consumer's."""
+        import pulumi_kubernetes as k8s
+        import pulumi_random as random
+
+        child = pulumi.ResourceOptions(parent=parent)
+        access_key = random.RandomString(f"{name}-access-key", length=20, special=False, upper=False, opts=child)
+        secret_key = random.RandomPassword(f"{name}-secret-key", length=40, special=False, opts=child)
+        keys = {ACCESS_KEY_ID: access_key.result, SECRET_ACCESS_KEY: secret_key.result}
+        secret_name = f"{name}-s3"
+        admin_copy = k8s.core.v1.Secret(
+            f"{name}-minio-user", metadata={"name": secret_name, "namespace": self._namespace}, string_data=keys, opts=child
+        )
+        consumer_copy = k8s.core.v1.Secret(
+            f"{name}-s3",
+            metadata={"name": secret_name, "namespace": namespace},
+            string_data=keys,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+        )
+        policy = k8s.core.v1.ConfigMap(
+            f"{name}-minio-policy",
+            metadata={"name": f"{name}-minio-policy", "namespace": self._namespace},
+            data={"policy.json": minio_policy(list(self._physical.values()), write)},
+            opts=child,
+        )
+        job = k8s.batch.v1.Job(
+            f"{name}-minio-user",
+            metadata={"name": f"{name}-minio-user", "namespace": self._namespace, "annotations": checkov_skips(CKV_K8S_43=IMAGE_BY_TAG)},
+            spec=self._user_job_spec(name, secret_name, policy.metadata["name"]),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[self._release, admin_copy, policy]),
+        )
+        return StoreAccess(
+            namespace=namespace,
+            service_account=service_account,
+            endpoint_url=self.endpoint_url,
+            region=self._a["region"],
+            use_https=False,
+            credentials_secret=consumer_copy.metadata["name"],
+            depends_on=[job, consumer_copy],
+        )
+
+    def _user_job_spec(self, name: str, secret_name: str, policy_config_map: pulumi.Input[str]) -> dict[str, Any]:
+        # Keys are read from mounted files, not environment variables (they would show in /proc).
+        script = (
+            'mc alias set platform "$MINIO_URL" "$(cat /root-keys/rootUser)" "$(cat /root-keys/rootPassword)" >/dev/null'
+            ' && KEY="$(cat /user-keys/AWS_ACCESS_KEY_ID)"'
+            f" && mc admin policy create platform {name} /policy/policy.json"
+            ' && mc admin user add platform "$KEY" "$(cat /user-keys/AWS_SECRET_ACCESS_KEY)"'
+            # attach fails when a re-run finds the policy attached already: accept only that case
+            f' && {{ mc admin policy attach platform {name} --user "$KEY"'
+            f' || mc admin user info platform "$KEY" | grep -q "PolicyName: {name}"; }}'
+        )
+        mounts = [("policy", "/policy"), ("root-keys", "/root-keys"), ("user-keys", "/user-keys"), ("tmp", "/tmp")]
+        return {
+            "backoffLimit": 6,
+            "template": {
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "automountServiceAccountToken": False,
+                    # mc is a static binary: any unprivileged UID works (HOME is /tmp).
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "create-user",
+                            "image": versions.MINIO_CLIENT_IMAGE,
+                            "imagePullPolicy": "Always",
+                            "command": ["/bin/sh", "-c", script],
+                            "env": [{"name": "MINIO_URL", "value": self.endpoint_url}, {"name": "HOME", "value": "/tmp"}],
+                            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "volumeMounts": [{"name": volume, "mountPath": path, "readOnly": volume != "tmp"} for volume, path in mounts],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "policy", "configMap": {"name": policy_config_map}},
+                        {"name": "root-keys", "secret": {"secretName": ROOT_SECRET}},
+                        {"name": "user-keys", "secret": {"secretName": secret_name}},
+                        {"name": "tmp", "emptyDir": {}},
+                    ],
+                }
+            },
+        }

@@ -1,0 +1,143 @@
+"""InClusterPostgres: a single PostgreSQL StatefulSet with a volume and a generated password (dev)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Required, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from ..core.util import IMAGE_BY_TAG, checkov_skips, with_defaults
+
+POSTGRES_IMAGE = "postgres:17.2-bookworm"
+POSTGRES_UID = 999  # the postgres user of the Debian-based official image
+PORT = 5432
+PASSWORD_KEY = "password"
+
+
+class InClusterPostgresArgs(TypedDict, total=False):
+    namespace: Required[pulumi.Input[str]]
+    """Namespace of the database. Required."""
+    database: str
+    """Database and owner name. Default: ``mlflow``."""
+    storage_size: str
+    """Size of the data volume. Default: ``10Gi``."""
+    storage_class: Optional[str]
+    """StorageClass of the data volume. Default: none (the cluster default)."""
+
+
+DEFAULTS = {"database": "mlflow", "storage_size": "10Gi", "storage_class": None}
+
+
+def _container(database: str, secret_name: pulumi.Input[str]) -> dict[str, Any]:
+    ready = ["pg_isready", "-h", "127.0.0.1", "-U", database, "-d", database]
+    return {
+        "name": "postgres",
+        "image": POSTGRES_IMAGE,
+        "imagePullPolicy": "Always",
+        "ports": [{"name": "postgres", "containerPort": PORT}],
+        "env": [
+            {"name": "POSTGRES_USER", "value": database},
+            {"name": "POSTGRES_DB", "value": database},
+            {"name": "POSTGRES_PASSWORD_FILE", "value": f"/run/secrets/db/{PASSWORD_KEY}"},
+            {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+        ],
+        "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        "readinessProbe": {"exec": {"command": ready}, "periodSeconds": 10},
+        "livenessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 30, "periodSeconds": 20, "failureThreshold": 6},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [
+            {"name": "data", "mountPath": "/var/lib/postgresql/data"},
+            {"name": "password", "mountPath": "/run/secrets/db", "readOnly": True},
+            {"name": "run", "mountPath": "/var/run/postgresql"},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+
+
+def statefulset_spec(a: dict, secret_name: pulumi.Input[str], service: str) -> dict[str, Any]:
+    labels = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "ai-platform"}
+    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": a["storage_size"]}}}
+    if a["storage_class"]:
+        claim["storageClassName"] = a["storage_class"]
+    return {
+        "serviceName": service,
+        "replicas": 1,
+        "selector": {"matchLabels": labels},
+        # The data volume stays when the StatefulSet goes (Kubernetes' default, made explicit).
+        "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "automountServiceAccountToken": False,
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": POSTGRES_UID,
+                    "runAsGroup": POSTGRES_UID,
+                    "fsGroup": POSTGRES_UID,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "containers": [_container(a["database"], secret_name)],
+                "volumes": [
+                    {"name": "password", "secret": {"secretName": secret_name}},
+                    {"name": "run", "emptyDir": {}},
+                    {"name": "tmp", "emptyDir": {}},
+                ],
+            },
+        },
+        "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": claim}],
+    }
+
+
+class InClusterPostgres(pulumi.ComponentResource):
+    host: pulumi.Output[str]
+    """Cluster DNS name of the database service."""
+    port: int
+    database: str
+    username: str
+    password_secret: pulumi.Output[str]
+    """Secret (in the database's namespace) whose ``password`` key holds the generated password."""
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: InClusterPostgresArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("aiplatform:index:InClusterPostgres", name, None, opts)
+        a = with_defaults(args, DEFAULTS)
+        child = pulumi.ResourceOptions(parent=self)
+        password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
+        secret = k8s.core.v1.Secret(
+            f"{name}-password",
+            metadata={"name": f"{name}-password", "namespace": a["namespace"]},
+            string_data={PASSWORD_KEY: password.result},
+            opts=child,
+        )
+        labels = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "ai-platform"}
+        service = k8s.core.v1.Service(
+            name,
+            metadata={"name": name, "namespace": a["namespace"]},
+            spec={"type": "ClusterIP", "selector": labels, "ports": [{"name": "postgres", "port": PORT, "targetPort": "postgres"}]},
+            opts=child,
+        )
+        statefulset = k8s.apps.v1.StatefulSet(
+            name,
+            metadata={
+                "name": name,
+                "namespace": a["namespace"],
+                "annotations": checkov_skips(
+                    CKV_K8S_43=IMAGE_BY_TAG,
+                    CKV_K8S_40="the image's postgres user (uid 999) owns its runtime directories; it runs unprivileged and non-root",
+                ),
+            },
+            spec=statefulset_spec(a, secret.metadata["name"], name),
+            opts=child,
+        )
+        self.host = pulumi.Output.concat(name, ".", a["namespace"], ".svc.cluster.local")
+        self.port = PORT
+        self.database = self.username = a["database"]
+        self.password_secret = secret.metadata["name"]
+        self.ready = [statefulset, service]
+        self.register_outputs({"host": self.host})

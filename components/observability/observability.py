@@ -1,0 +1,340 @@
+"""Observability: kube-prometheus-stack, scraping of the platform's services, GPU and inference alerts, dashboards.
+
+Other components order their ServiceMonitors, PodMonitors and PrometheusRules after
+``observability.crds_ready`` (the release that installs the prometheus-operator CRDs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from .. import versions
+from ..core.helm import helm_release
+from ..core.namespace import platform_namespace
+from ..core.network_policy import API_SERVER, WEBHOOK_CALLS, Allow, Isolation
+from ..core.util import LABEL_PREFIX, explicit_depends_on, with_defaults
+from .alert_rules import RuleSettings, prometheus_rules
+from .dashboards import SIDECAR_LABEL, rendered_dashboards
+
+ISOLATION = Isolation(
+    ingress=[Allow("anywhere", (10250,), f"prometheus-operator's webhook: {WEBHOOK_CALLS}")],
+    egress=[
+        API_SERVER,
+        Allow("platform", why="scrape the platform's workloads on their metrics ports"),
+        Allow("kube-system", (9153, 8085), "CoreDNS and cluster-autoscaler metrics"),
+        Allow("anywhere", (10250, 9100), "kubelets and node-exporter, on the nodes' addresses"),
+    ],
+)
+
+if TYPE_CHECKING:
+    from ..cluster.gpu_node_pool import GpuNodePool
+
+MONITORING_API = "monitoring.coreos.com/v1"
+ADMIN_USER = "admin"
+USER_KEY, PASSWORD_KEY = "admin-user", "admin-password"
+RETENTION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?$")  # Prometheus duration, as its CRD accepts
+STORAGE_SIZE = re.compile(r"^(\d+)(Gi|Ti)$")
+MAX_FULLNAME = 26  # the chart truncates its fullname to 26 characters
+POOL_LABEL = f"{LABEL_PREFIX}/pool"
+
+
+class ObservabilityArgs(TypedDict, total=False):
+    namespace: str
+    """Namespace of Prometheus, Alertmanager, Grafana and the operator. Default: ``monitoring``."""
+    pod_security: str
+    """Pod Security Standard enforced in that namespace; node-exporter gets its own privileged one. Default: ``restricted``."""
+    prometheus_retention: str
+    """How long Prometheus keeps samples (Prometheus duration). Default: ``15d``."""
+    prometheus_storage_size: str
+    """Prometheus' persistent volume (``<n>Gi`` or ``<n>Ti``); 85% of it caps the TSDB size. Default: ``50Gi``."""
+    storage_class: Optional[str]
+    """StorageClass of the Prometheus volume. Default: none (the cluster default)."""
+    prometheus_resources: dict[str, dict[str, str]]
+    """Requests and limits of the Prometheus container.
+    Default: ``{"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}``."""
+    gpu_pools: Sequence["GpuNodePool"]
+    """GPU pools whose autoscaling groups the pool-at-maximum alert watches. Default: none (every node group)."""
+    inference_availability_target: float
+    """Share of InferenceService requests that must not fail (5xx). Default: 0.995."""
+    inference_latency_target: float
+    """Share of predictions that must be faster than ``inference_latency_seconds``. Default: 0.99."""
+    inference_latency_seconds: float
+    """Latency objective's bound; a bucket of the KServe latency histogram. Default: 1.0."""
+    runbook_base_url: Optional[str]
+    """Base of the alerts' runbook links (``<base>#<alertname>``). Default: none (each alert's upstream documentation)."""
+    mlflow_pod_labels: dict[str, str]
+    """Labels of the MLflow server pods (ModelRegistry's). Default: ``{"app.kubernetes.io/name": "mlflow"}``."""
+    mlflow_metrics_port: str
+    """Container port name of MLflow's ``/metrics`` (ModelRegistry runs ``mlflow server --expose-prometheus``). Default: ``http``."""
+    object_store_pod_labels: dict[str, str]
+    """Labels of the MinIO pods (the official chart's). Default: ``{"app": "minio"}``."""
+    object_store_metrics_port: str
+    """Container port name of MinIO's S3 API, which serves its metrics. Default: ``http``."""
+
+
+DEFAULTS = {
+    "namespace": "monitoring",
+    "pod_security": "restricted",
+    "prometheus_retention": "15d",
+    "prometheus_storage_size": "50Gi",
+    "storage_class": None,
+    "prometheus_resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
+    "gpu_pools": [],
+    "inference_availability_target": 0.995,
+    "inference_latency_target": 0.99,
+    "inference_latency_seconds": 1.0,
+    "runbook_base_url": None,
+    "mlflow_pod_labels": {"app.kubernetes.io/name": "mlflow"},
+    "mlflow_metrics_port": "http",
+    "object_store_pod_labels": {"app": "minio"},
+    "object_store_metrics_port": "http",
+}
+
+
+def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+
+
+def validate(name: str, a: dict) -> None:
+    """Reject bad input before any resource exists, naming the key."""
+    if len(name) > MAX_FULLNAME:
+        raise ValueError(f"Observability name {name!r} is longer than {MAX_FULLNAME} characters (the chart truncates it)")
+    if not a["prometheus_retention"] or not RETENTION.match(a["prometheus_retention"]):
+        raise ValueError(f"prometheus_retention must be a Prometheus duration such as 15d (got {a['prometheus_retention']!r})")
+    if not STORAGE_SIZE.match(a["prometheus_storage_size"]):
+        raise ValueError(f"prometheus_storage_size must be <n>Gi or <n>Ti (got {a['prometheus_storage_size']!r})")
+
+
+def retention_size(storage_size: str) -> str:
+    """85% of the volume, so Prometheus drops old blocks before the disk fills (its GB are GiB)."""
+    amount, unit = STORAGE_SIZE.match(storage_size).groups()
+    gib = int(amount) * (1024 if unit == "Ti" else 1)
+    return f"{int(gib * 0.85)}GB"
+
+
+def rule_settings(a: dict) -> RuleSettings:
+    return RuleSettings(
+        gpu_pools=tuple(pool.labels[POOL_LABEL] for pool in a["gpu_pools"]),
+        inference_availability_target=a["inference_availability_target"],
+        inference_latency_target=a["inference_latency_target"],
+        inference_latency_seconds=a["inference_latency_seconds"],
+        runbook_base_url=a["runbook_base_url"],
+    )
+
+
+def prometheus_values(a: dict) -> dict[str, Any]:
+    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": a["prometheus_storage_size"]}}}
+    if a["storage_class"]:
+        claim["storageClassName"] = a["storage_class"]
+    return {
+        "service": {"type": "ClusterIP"},
+        "ingress": {"enabled": False},
+        "prometheusSpec": {
+            "retention": a["prometheus_retention"],
+            "retentionSize": retention_size(a["prometheus_storage_size"]),
+            "resources": a["prometheus_resources"],
+            "storageSpec": {"volumeClaimTemplate": {"spec": claim}},
+            # Select monitors and rules from every namespace, whatever their labels: the chart's
+            # default only takes objects labelled with its own release.
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "podMonitorSelectorNilUsesHelmValues": False,
+            "ruleSelectorNilUsesHelmValues": False,
+            "probeSelectorNilUsesHelmValues": False,
+            "scrapeConfigSelectorNilUsesHelmValues": False,
+        },
+    }
+
+
+def grafana_values(admin_secret: pulumi.Input[str]) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "defaultDashboardsEnabled": True,
+        # Credentials only from our Secret; the chart's fallback password is never used.
+        "admin": {"existingSecret": admin_secret, "userKey": USER_KEY, "passwordKey": PASSWORD_KEY},
+        "ingress": {"enabled": False},
+        # The grafana chart's Service defaults to ClusterIP; the parent chart has no key to restate it.
+        "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1", "searchNamespace": "ALL"}},
+        "resources": _resources("100m", "256Mi", "500m", "512Mi"),  # grafana subchart key
+    }
+
+
+def chart_values(name: str, a: dict, admin_secret: pulumi.Input[str], node_exporter_namespace: pulumi.Input[str]) -> dict[str, Any]:
+    """Helm values for kube-prometheus-stack (keys from its values.yaml at the pinned version)."""
+    return {
+        "fullnameOverride": name,
+        "crds": {"enabled": True},
+        "defaultRules": {"create": True},
+        "prometheus": prometheus_values(a),
+        "alertmanager": {
+            "enabled": True,
+            "service": {"type": "ClusterIP"},
+            "ingress": {"enabled": False},
+            "alertmanagerSpec": {"resources": _resources("50m", "128Mi", "200m", "256Mi")},
+        },
+        "grafana": grafana_values(admin_secret),
+        "prometheusOperator": {
+            "service": {"type": "ClusterIP"},
+            "resources": _resources("100m", "128Mi", "500m", "512Mi"),
+            "prometheusConfigReloader": {"resources": _resources("10m", "32Mi", "100m", "64Mi")},
+            "admissionWebhooks": {"patch": {"resources": _resources("10m", "32Mi", "100m", "128Mi")}},
+        },
+        "kube-state-metrics": {"resources": _resources("50m", "128Mi", "200m", "256Mi")},  # subchart key
+        # node-exporter needs hostNetwork, hostPID and hostPath: alone in a privileged namespace.
+        "prometheus-node-exporter": {
+            "namespaceOverride": node_exporter_namespace,
+            "resources": _resources("50m", "64Mi", "200m", "128Mi"),  # subchart key
+        },
+        # EKS runs these on the managed control plane and kind binds them to localhost: nothing to
+        # scrape, and their default rules would only report them down.
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+    }
+
+
+# --- scraping ---------------------------------------------------------------------------
+
+
+def _job(job: str) -> dict[str, Any]:
+    return {"action": "replace", "targetLabel": "job", "replacement": job}
+
+
+def _pod_label(label: str, target: str) -> dict[str, Any]:
+    source = "__meta_kubernetes_pod_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", label)
+    return {"action": "replace", "sourceLabels": [source], "targetLabel": target}
+
+
+def _endpoint(job: str, extra: Sequence[dict] = (), path: str = "/metrics", **where: Any) -> dict[str, Any]:
+    return {**where, "path": path, "relabelings": [_job(job), *extra]}
+
+
+def pod_monitors(a: dict) -> dict[str, dict[str, Any]]:
+    """PodMonitor name -> spec; every one looks in all namespaces."""
+    isvc = [_pod_label("serving.kserve.io/inferenceservice", "inferenceservice")]
+    ray = [_pod_label("ray.io/cluster", "ray_io_cluster")]
+    monitors = {
+        # The KServe model server on 8080 (latency histograms) and, in Knative mode, the queue-proxy
+        # port with request counts by response code.
+        "kserve-predictors": (
+            {
+                "matchLabels": {"component": "predictor"},
+                "matchExpressions": [{"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}],
+            },
+            [_endpoint("kserve-predictor", isvc, portNumber=8080), _endpoint("kserve-predictor", isvc, port="http-usermetric")],
+        ),
+        # As KubeRay documents: node metrics on "metrics" (8080); the head adds the autoscaler and dashboard ports.
+        "ray-head": (
+            {"matchLabels": {"ray.io/node-type": "head"}},
+            [_endpoint("ray-head", ray, port=port) for port in ("metrics", "as-metrics", "dash-metrics")],
+        ),
+        "ray-workers": ({"matchLabels": {"ray.io/node-type": "worker"}}, [_endpoint("ray-worker", ray, port="metrics")]),
+        # The GPU Operator's DCGM exporter (9400). Scraped from here rather than through the
+        # chart's ServiceMonitor, so the GPU Operator need not wait for the monitoring CRDs.
+        "dcgm-exporter": ({"matchLabels": {"app": "nvidia-dcgm-exporter"}}, [_endpoint("nvidia-dcgm-exporter", portNumber=9400)]),
+        "mlflow": ({"matchLabels": dict(a["mlflow_pod_labels"])}, [_endpoint("mlflow", port=a["mlflow_metrics_port"])]),
+        "minio": (
+            {"matchLabels": dict(a["object_store_pod_labels"])},
+            [_endpoint("minio", path="/minio/v2/metrics/cluster", port=a["object_store_metrics_port"])],
+        ),
+    }
+    return {
+        name: {"namespaceSelector": {"any": True}, "selector": selector, "podMetricsEndpoints": endpoints}
+        for name, (selector, endpoints) in monitors.items()
+    }
+
+
+def in_cluster_url(service: str, namespace: pulumi.Output[str], port: int) -> pulumi.Output[str]:
+    return namespace.apply(lambda ns: f"http://{service}.{ns}.svc.cluster.local:{port}")
+
+
+class Observability(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+    release: k8s.helm.v3.Release
+    crds_ready: list[pulumi.Resource]
+    """Order ServiceMonitors, PodMonitors and PrometheusRules after these (the operator's CRDs)."""
+    prometheus_url: pulumi.Output[str]
+    alertmanager_url: pulumi.Output[str]
+    grafana_url: pulumi.Output[str]
+    grafana_admin_secret: pulumi.Output[str]
+    grafana_admin_password: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ObservabilityArgs | None = None, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aiplatform:index:Observability", name, None, opts)
+        a = with_defaults(args, DEFAULTS)
+        validate(name, a)
+        settings = rule_settings(a)  # raises on bad objectives before any resource exists
+        after = explicit_depends_on(opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        namespace = platform_namespace(a["namespace"], pod_security=a["pod_security"], isolation=ISOLATION, parent=self)
+        # privileged: node-exporter reads the host's /proc, /sys and network (hostNetwork, hostPID, hostPath).
+        # Its pods use the host's network, which NetworkPolicies do not govern.
+        host_namespace = platform_namespace(
+            f"{a['namespace']}-node-exporter", pod_security="privileged", isolation=Isolation(), parent=self
+        )
+        self.namespace = namespace.metadata["name"]
+
+        password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child)
+        admin = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata={"name": f"{name}-grafana-admin", "namespace": self.namespace},
+            type="Opaque",
+            string_data={USER_KEY: ADMIN_USER, PASSWORD_KEY: pulumi.Output.secret(password.result)},
+            opts=child,
+        )
+        self.release = helm_release(
+            name,
+            versions.KUBE_PROMETHEUS_STACK,
+            namespace=self.namespace,
+            values=chart_values(name, a, admin.metadata["name"], host_namespace.metadata["name"]),
+            timeout=900,  # CRDs, the webhook certificate job and a volume for Prometheus
+            parent=self,
+            depends_on=[admin, host_namespace, *after],
+        )
+        self.crds_ready = [self.release]
+
+        for monitor, spec in pod_monitors(a).items():
+            self._custom_resource("PodMonitor", f"{name}-{monitor}", spec)
+        for domain, groups in prometheus_rules(settings).items():
+            self._custom_resource("PrometheusRule", f"{name}-{domain}", {"groups": groups})
+        for key, model in rendered_dashboards().items():
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{key}",
+                metadata={"name": f"{name}-dashboard-{key}", "namespace": self.namespace, "labels": dict(SIDECAR_LABEL)},
+                data={f"{key}.json": model},
+                opts=child,
+            )
+
+        # Services: "<fullnameOverride>-prometheus|alertmanager" and the grafana subchart's "<release>-grafana".
+        self.prometheus_url = in_cluster_url(f"{name}-prometheus", self.namespace, 9090)
+        self.alertmanager_url = in_cluster_url(f"{name}-alertmanager", self.namespace, 9093)
+        self.grafana_url = in_cluster_url(f"{name}-grafana", self.namespace, 80)
+        self.grafana_admin_secret = admin.metadata["name"]
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "release": self.release.name,
+                "prometheus_url": self.prometheus_url,
+                "grafana_url": self.grafana_url,
+                "grafana_admin_secret": self.grafana_admin_secret,
+            }
+        )
+
+    def _custom_resource(self, kind: str, name: str, spec: dict[str, Any]) -> k8s.apiextensions.CustomResource:
+        """A prometheus-operator object, created only once the release has installed its CRD."""
+        return k8s.apiextensions.CustomResource(
+            name,
+            api_version=MONITORING_API,
+            kind=kind,
+            metadata={"name": name, "namespace": self.namespace},
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.crds_ready),
+        )

@@ -1,0 +1,349 @@
+"""KServe: cert-manager, the KServe CRDs, controller and ClusterServingRuntimes, and a namespace for models.
+
+Four Helm releases, each waiting only for what it needs: cert-manager (the webhook certificates),
+``kserve-crd``, ``kserve-resources`` (controller and admission webhooks; after the CRDs and
+cert-manager) and ``kserve-runtime-configs`` (the ClusterServingRuntimes; after the CRDs and the
+webhook that admits them). An InferenceService waits for :attr:`KServe.crds_ready`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .. import versions
+from ..core.helm import helm_release
+from ..core.namespace import platform_namespace
+from ..core.network_policy import API_SERVER, AWS_APIS, WEBHOOK_CALLS, Allow, Isolation
+from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on, with_defaults
+
+CERT_MANAGER_ISOLATION = Isolation(ingress=[Allow("anywhere", (10250,), f"cert-manager's webhook: {WEBHOOK_CALLS}")], egress=[API_SERVER])
+CONTROLLER_ISOLATION = Isolation(
+    ingress=[Allow("anywhere", (9443,), f"KServe's webhooks: {WEBHOOK_CALLS}")],
+    # The local model agent and its jobs download models like the storage initializer does.
+    egress=[AWS_APIS, Allow("platform", (9000,), "MinIO's S3 API (dev)")],
+)
+# Ingress to the models comes from models-ingress (below); their storage initializer downloads
+# from S3, MinIO or the Hugging Face Hub.
+MODELS_ISOLATION = Isolation(egress=[AWS_APIS, Allow("platform", (9000, 5000), "MinIO's S3 API and MLflow")])
+
+STANDARD = "Standard"
+KNATIVE = "Knative"
+DEPLOYMENT_MODES = (STANDARD, KNATIVE)
+LEGACY_MODES = {"RawDeployment": STANDARD, "Serverless": KNATIVE}
+
+POOL_LABEL = f"{LABEL_PREFIX}/pool"
+INFERENCE_CLIENT_LABEL = f"{LABEL_PREFIX}/inference-client"
+"""Label a namespace with ``"true"`` to let its pods call the models."""
+LOCAL_MODEL_PATH = "/mnt/k8s-disks/0/kserve-models"
+"""On the GPU pools' NVMe RAID0 array (nodeadm mounts it at /mnt/k8s-disks/0)."""
+LOCAL_MODEL_JOBS_NAMESPACE = "kserve-localmodel-jobs"
+"""Where KServe runs the jobs that download a LocalModelCache (the chart's default)."""
+LOCAL_MODEL_STORAGE_CLASS = "kserve-local-models"
+
+
+class GpuPoolLike(Protocol):
+    """The part of GpuNodePool that serving reads."""
+
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, str]]
+    gpu_resources: dict[str, int]
+
+
+def pool_name(pool: GpuPoolLike) -> str:
+    """The pool's name, from the label its node selector matches."""
+    try:
+        return pool.node_selector[POOL_LABEL]
+    except KeyError:
+        raise ValueError(f"a GPU pool's node_selector must carry {POOL_LABEL!r} (got {pool.node_selector})") from None
+
+
+class KServeArgs(TypedDict, total=False):
+    namespace: str
+    """Namespace of the KServe controller and its webhooks. Default: ``kserve``."""
+    cert_manager_namespace: str
+    """Namespace of cert-manager, which issues the webhook certificates. Default: ``cert-manager``."""
+    deployment_mode: str
+    """``Standard`` (Deployments, Services and HPAs; formerly RawDeployment) or ``Knative``
+    (formerly Serverless; expects Knative Serving already in the cluster). Default: ``Standard``."""
+    gateway: str | None
+    """Gateway API Gateway (``namespace/name``) the InferenceServices' HTTPRoutes attach to; the
+    Gateway API CRDs and the Gateway must exist. Standard-mode canaries split traffic only through
+    these routes. Default: none (no Ingress or HTTPRoute; models are reachable in the cluster only)."""
+    ingress: Any | None
+    """A Gateway API implementation (an ``IngressGateway``): the KServe chart creates its Gateway
+    with that class and the InferenceServices route through it; excludes ``gateway``. Default: none."""
+    ingress_domain: str
+    """Domain of the hostnames KServe gives the routes when ``gateway`` is set. Default: ``example.com``."""
+    model_namespace: str
+    """Namespace created for InferenceServices: restricted Pod Security, ingress denied except from
+    itself, the gateway and namespaces labelled ``ai-platform.io/inference-client: "true"``.
+    Default: ``models``."""
+    local_model_pools: Sequence[GpuPoolLike]
+    """GPU pools whose NVMe array caches models (a LocalModelNodeGroup each, and KServe's node
+    agent on their nodes). Default: none (no local model cache)."""
+    local_model_cache_size: str
+    """Space each node of those pools gives to cached models. Default: ``500Gi``."""
+    controller_node_selector: dict[str, str]
+    """Where cert-manager and the KServe controller run (the system nodes). Default: none (any Linux node)."""
+
+
+DEFAULTS = {
+    "namespace": "kserve",
+    "cert_manager_namespace": "cert-manager",
+    "deployment_mode": STANDARD,
+    "gateway": None,
+    "ingress": None,
+    "ingress_domain": "example.com",
+    "model_namespace": "models",
+    "local_model_pools": [],
+    "local_model_cache_size": "500Gi",
+    "controller_node_selector": {},
+}
+
+
+def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+
+
+def kserve_args_problems(a: Mapping[str, Any]) -> list[str]:
+    """What is wrong with KServe's arguments (after defaults)."""
+    problems = []
+    mode = a["deployment_mode"]
+    if mode not in DEPLOYMENT_MODES:
+        hint = f"; {mode!r} is now called {LEGACY_MODES[mode]!r}" if mode in LEGACY_MODES else ""
+        problems.append(f"deployment_mode must be one of {', '.join(DEPLOYMENT_MODES)} (got {mode!r}){hint}")
+    gateway = a["gateway"]
+    if gateway is not None and a["ingress"] is not None:
+        problems.append("set gateway or ingress, not both (ingress makes KServe create its own gateway)")
+    if gateway is not None and (gateway.count("/") != 1 or "" in gateway.split("/")):
+        problems.append(f"gateway must be 'namespace/name' (got {gateway!r})")
+    return problems
+
+
+def _node_selector(a: Mapping[str, Any]) -> dict[str, str]:
+    return {"kubernetes.io/os": "linux", **a["controller_node_selector"]}
+
+
+def cert_manager_values(a: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm values for cert-manager (``crds.enabled`` replaced ``installCRDs`` in v1.15)."""
+    nodes = _node_selector(a)
+    return {
+        "crds": {"enabled": True, "keep": True},
+        "nodeSelector": nodes,
+        "resources": _resources("50m", "128Mi", "200m", "256Mi"),
+        "webhook": {"nodeSelector": nodes, "resources": _resources("20m", "64Mi", "100m", "128Mi")},
+        "cainjector": {"nodeSelector": nodes, "resources": _resources("20m", "128Mi", "200m", "256Mi")},
+        "startupapicheck": {"nodeSelector": nodes, "resources": _resources("10m", "32Mi", "100m", "64Mi")},
+    }
+
+
+def _gateway_values(a: Mapping[str, Any]) -> dict[str, Any]:
+    gateway = effective_gateway(a)
+    values: dict[str, Any] = {
+        "domain": a["ingress_domain"],
+        # Without a gateway KServe would create Ingress objects nothing serves; with one, HTTPRoutes.
+        "disableIngressCreation": gateway is None,
+        # No Istio: in Knative mode route through Knative's own networking layer.
+        "disableIstioVirtualHost": True,
+        "ingressGateway": {"enableGatewayApi": gateway is not None, "createGateway": False},
+    }
+    if a["ingress"] is not None:
+        values["ingressGateway"] = a["ingress"].kserve_values(a["namespace"])
+    elif gateway is not None:
+        values["ingressGateway"]["kserveGateway"] = gateway
+    return values
+
+
+def effective_gateway(a: Mapping[str, Any]) -> str | None:
+    """The Gateway the routes attach to: the one the chart creates for ``ingress``, or ``gateway``."""
+    if a["ingress"] is not None:
+        from .ingress_gateway import kserve_gateway
+
+        return kserve_gateway(a["namespace"])
+    return a["gateway"]
+
+
+def _local_model_values(pools: Sequence[str]) -> dict[str, Any]:
+    if not pools:
+        return {"enabled": False}
+    on_pools = {"key": POOL_LABEL, "operator": "In", "values": sorted(pools)}
+    return {
+        "enabled": True,
+        "jobNamespace": LOCAL_MODEL_JOBS_NAMESPACE,
+        "agent": {
+            "hostPath": LOCAL_MODEL_PATH,
+            "tolerations": [dict(GPU_TOLERATION)],
+            "affinity": {
+                "nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [on_pools]}]}
+                }
+            },
+        },
+    }
+
+
+def resources_values(a: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm values for kserve-resources (keys from its values.yaml at the pinned version)."""
+    return {
+        "kserve": {
+            "controller": {
+                "deploymentMode": a["deployment_mode"],
+                "nodeSelector": _node_selector(a),
+                "resources": _resources("100m", "256Mi", "500m", "512Mi"),
+                "gateway": _gateway_values(a),
+            },
+            "localmodel": _local_model_values([pool_name(p) for p in a["local_model_pools"]]),
+        }
+    }
+
+
+def runtime_configs_values() -> dict[str, Any]:
+    """Helm values for kserve-runtime-configs: the ClusterServingRuntimes, which the chart leaves off
+    by default. The vLLM runtime's image is tagged ``latest``, so it stays off; huggingface models run
+    on kserve-huggingfaceserver (vLLM backend), pinned to the KServe version."""
+    return {"kserve": {"servingruntime": {"enabled": True, "vllmserver": {"disabled": True}}}}
+
+
+def local_model_node_group(pool: str, size: str) -> dict[str, Any]:
+    """A LocalModelNodeGroup: the NVMe path on every node of ``pool`` as a local volume."""
+    access = {"accessModes": ["ReadWriteOnce"], "volumeMode": "Filesystem", "storageClassName": LOCAL_MODEL_STORAGE_CLASS}
+    on_pool = {"matchExpressions": [{"key": POOL_LABEL, "operator": "In", "values": [pool]}]}
+    return {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "LocalModelNodeGroup",
+        "metadata": {"name": pool},
+        "spec": {
+            "storageLimit": size,
+            "persistentVolumeSpec": {
+                **access,
+                "capacity": {"storage": size},
+                "local": {"path": LOCAL_MODEL_PATH},
+                "nodeAffinity": {"required": {"nodeSelectorTerms": [on_pool]}},
+            },
+            "persistentVolumeClaimSpec": {**access, "resources": {"requests": {"storage": size}}},
+        },
+    }
+
+
+def model_namespace_policy(namespace: str, a: Mapping[str, Any]) -> dict[str, Any]:
+    """Ingress to the model pods: from their own namespace, labelled client namespaces, the gateway
+    (and Knative's activator in Knative mode). Egress stays open: models download from the store."""
+    sources: list[dict[str, Any]] = [
+        {"podSelector": {}},
+        {"namespaceSelector": {"matchLabels": {INFERENCE_CLIENT_LABEL: "true"}}},
+    ]
+    allowed = []
+    if a["ingress"] is not None:
+        allowed.append(a["ingress"].namespace)  # the Envoy proxies run in the controller's namespace
+    elif a["gateway"] is not None:
+        allowed.append(a["gateway"].split("/")[0])
+    if a["deployment_mode"] == KNATIVE:
+        allowed.append("knative-serving")
+    sources += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}} for ns in allowed]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "models-ingress", "namespace": namespace},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": sources}]},
+    }
+
+
+class KServe(pulumi.ComponentResource):
+    cert_manager: k8s.helm.v3.Release
+    crds: k8s.helm.v3.Release
+    controller: k8s.helm.v3.Release
+    runtimes: k8s.helm.v3.Release
+    crds_ready: list[pulumi.Resource]
+    """What an InferenceService must wait for: the CRDs, the controller with its webhooks, the runtimes."""
+    deployment_mode: str
+    gateway_api: bool
+    """InferenceServices get HTTPRoutes (and Standard-mode canaries a weighted split)."""
+    model_namespace: str
+    model_namespace_ready: list[pulumi.Resource]
+    """The model namespace and its network policy."""
+    local_model_node_groups: dict[str, k8s.apiextensions.CustomResource]
+    """LocalModelNodeGroup per pool name (its name is the pool's)."""
+    local_model_jobs_namespace: str
+
+    def __init__(self, name: str, args: KServeArgs | None = None, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aiplatform:index:KServe", name, None, opts)
+        a = with_defaults(args, DEFAULTS)
+        problems = kserve_args_problems(a)
+        if problems:
+            raise ValueError(f"KServe {name!r}: " + "; ".join(problems))
+        after = explicit_depends_on(opts)
+        self.deployment_mode = a["deployment_mode"]
+        self.gateway_api = effective_gateway(a) is not None
+        ingress_ready = list(a["ingress"].ready) if a["ingress"] is not None else []
+        self.local_model_jobs_namespace = LOCAL_MODEL_JOBS_NAMESPACE
+
+        cm_ns = platform_namespace(a["cert_manager_namespace"], pod_security="restricted", isolation=CERT_MANAGER_ISOLATION, parent=self)
+        self.cert_manager = helm_release(
+            "cert-manager",
+            versions.CERT_MANAGER,
+            namespace=cm_ns.metadata["name"],
+            values=cert_manager_values(a),
+            parent=self,
+            depends_on=[cm_ns, *after],
+        )
+        # The local model agent mounts a host path, which only the privileged level admits.
+        level = "privileged" if a["local_model_pools"] else "restricted"
+        ns = platform_namespace(a["namespace"], pod_security=level, isolation=CONTROLLER_ISOLATION, parent=self)
+        namespace = ns.metadata["name"]
+        # CRDs only: no pods, so no need to wait for nodes, only for the API server.
+        self.crds = helm_release(f"{name}-crd", versions.KSERVE_CRD, namespace=namespace, values={}, parent=self, depends_on=[ns])
+        self.controller = helm_release(
+            f"{name}-resources",
+            versions.KSERVE_RESOURCES,
+            namespace=namespace,
+            values=resources_values(a),
+            parent=self,
+            # The chart creates the Gateway: the Gateway API CRDs and the class must exist.
+            depends_on=[ns, self.crds, self.cert_manager, *ingress_ready, *after],
+        )
+        # The ClusterServingRuntimes pass the controller's admission webhook.
+        self.runtimes = helm_release(
+            f"{name}-runtime-configs",
+            versions.KSERVE_RUNTIME_CONFIGS,
+            namespace=namespace,
+            values=runtime_configs_values(),
+            parent=self,
+            depends_on=[self.crds, self.controller, *after],
+        )
+        self.crds_ready = [self.crds, self.controller, self.runtimes]
+
+        self.model_namespace = a["model_namespace"]
+        models = platform_namespace(self.model_namespace, pod_security="restricted", isolation=MODELS_ISOLATION, parent=self)
+        policy = model_namespace_policy(self.model_namespace, a)
+        network_policy = k8s.networking.v1.NetworkPolicy(
+            f"{name}-models-ingress",
+            metadata=policy["metadata"],
+            spec=policy["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[models]),
+        )
+        self.model_namespace_ready = [models, network_policy]
+
+        self.local_model_node_groups = {}
+        for pool in a["local_model_pools"]:
+            group = pool_name(pool)
+            manifest = local_model_node_group(group, a["local_model_cache_size"])
+            self.local_model_node_groups[group] = k8s.apiextensions.CustomResource(
+                f"{name}-{group}-model-cache",
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds, self.controller]),
+            )
+
+        self.register_outputs(
+            {
+                "deployment_mode": self.deployment_mode,
+                "model_namespace": self.model_namespace,
+                "controller": self.controller.name,
+            }
+        )

@@ -1,0 +1,1 @@
+"""Offline tooling: render under the mock runtime, the stack graph, the deploy-time model."""

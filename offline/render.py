@@ -1,0 +1,178 @@
+"""Offline render: run the real program under Pulumi's mock runtime and write what it declares.
+
+    python -m offline.render dev --out build/dev
+
+Writes ``plan.json`` (every resource with urn, type, parent, provider, dependencies, options and
+inputs, secrets masked), ``manifests/<component>.yaml`` (every Kubernetes object),
+``helm/<release>.yaml`` (chart, version and values of every Helm release) and ``graph.mmd`` /
+``graph.dot`` / ``graph.svg`` (the components and what each waits for, see ``offline/graph.py``;
+the SVG when Graphviz is installed), then prints a summary.
+No cloud credentials, Pulumi CLI or cluster needed; the output is byte-identical between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import runpy
+import shutil
+import sys
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offline import graph
+
+ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDER = "[secure-placeholder]"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+# libyaml's emitter when PyYAML has it (same output, several times faster than the pure-Python one).
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's emitter when PyYAML has it (several times faster); multi-line strings (scripts,
+    configs, dashboards) as literal blocks, so a diff of the render reads like the file."""
+
+
+def _literal_multiline(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and not value.endswith((" ", "\t")) and " \n" not in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _literal_multiline)
+DUMPER = _Dumper
+
+
+def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str]]:
+    """Config of ``Pulumi.<stack>.yaml`` as the engine hands it to a program (objects as JSON
+    text); ``secure:`` values become placeholders."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        stacks = sorted(p.name.split(".")[1] for p in root.glob("Pulumi.*.yaml"))
+        raise SystemExit(f"error: no stack file {path.name}; stacks: {', '.join(stacks)}")
+    document = yaml.safe_load(path.read_text()) or {}
+    config, secret_keys = {}, []
+    for key, value in (document.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key], value = PLACEHOLDER, None
+            secret_keys.append(key)
+        elif isinstance(value, str):
+            config[key] = value
+        else:
+            config[key] = json.dumps(value)
+    return config, secret_keys
+
+
+def render(stack: str, root: Path = ROOT):
+    """Run ``__main__.py`` of ``root`` for ``stack`` under mocks; return the recording."""
+    from offline.mockruntime import run_program
+
+    config, secret_keys = stack_config(stack, root)
+    region = config.get("aws:region", "us-west-2")
+    return run_program(
+        lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"),
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        region=region,
+    )
+
+
+def kubernetes_objects(recording) -> dict[str, list[dict[str, Any]]]:
+    """Kubernetes objects (not Helm releases or providers) grouped by their nearest component."""
+    by_urn = recording.by_urn()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in recording.registrations:
+        if not r.custom or not r.type.startswith("kubernetes:") or r.type == HELM_RELEASE:
+            continue
+        owner = by_urn.get(r.parent)
+        while owner is not None and owner.custom:
+            owner = by_urn.get(owner.parent)
+        groups.setdefault(owner.name if owner else "stack", []).append(r.inputs)
+    return groups
+
+
+def helm_releases(recording) -> dict[str, dict[str, Any]]:
+    return {
+        r.inputs.get("name", r.name): {
+            "chart": r.inputs.get("chart", "").rsplit("/", 1)[-1],  # oci://.../<name> -> <name>
+            "version": r.inputs.get("version"),
+            "repo": r.inputs.get("repositoryOpts", {}).get("repo") or r.inputs.get("chart", "").rsplit("/", 1)[0],
+            "namespace": r.inputs.get("namespace"),
+            "values": r.inputs.get("values", {}),
+        }
+        for r in recording.of_type(HELM_RELEASE)
+    }
+
+
+def _dump_all(documents: list[dict]) -> str:
+    ordered = sorted(documents, key=lambda d: (d.get("kind", ""), json.dumps(d.get("metadata", {}), sort_keys=True)))
+    return yaml.dump_all(ordered, Dumper=DUMPER, sort_keys=True, default_flow_style=False)
+
+
+def write(recording, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "manifests").mkdir(parents=True)
+    (out / "helm").mkdir()
+    plan = {
+        "stack": recording.stack,
+        "resources": [r.to_json() for r in recording.registrations],
+        "outputs": recording.outputs,
+    }
+    (out / "plan.json").write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n")
+    for component, objects in sorted(kubernetes_objects(recording).items()):
+        (out / "manifests" / f"{component}.yaml").write_text(_dump_all(objects))
+    for release, spec in sorted(helm_releases(recording).items()):
+        (out / "helm" / f"{release}.yaml").write_text(yaml.dump(spec, Dumper=DUMPER, sort_keys=True))
+    graph.write(recording, out)
+
+
+def summary(recording) -> str:
+    by_urn = recording.by_urn()
+    components: Counter = Counter()
+    for r in recording.registrations:
+        owner = by_urn.get(r.parent)
+        while owner is not None and owner.custom:
+            owner = by_urn.get(owner.parent)
+        if r.custom:
+            components[f"{owner.type.split(':')[-1]} {owner.name}" if owner else "(stack)"] += 1
+    types = Counter(r.type for r in recording.registrations if r.custom)
+    lines = [f"stack {recording.stack}: {sum(types.values())} resources, {len(recording.registrations) - sum(types.values())} components"]
+    lines += ["", "resources per component:"] + [f"  {n:4d}  {c}" for c, n in sorted(components.items())]
+    lines += ["", "resources per type:"] + [f"  {n:4d}  {t}" for t, n in sorted(types.items())]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m offline.render", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--out", type=Path, help="output folder (default: build/<stack>)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="project folder with __main__.py and the stack files")
+    options = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+    from offline import deploy_time
+    from stacks.errors import ConfigError
+
+    started = time.perf_counter()
+    try:
+        recording = render(options.stack, options.root)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    out = options.out or options.root / "build" / options.stack
+    write(recording, out)
+    print(summary(recording))
+    print()
+    print(deploy_time.report(recording))
+    print(f"\nwrote {out} in {time.perf_counter() - started:.2f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

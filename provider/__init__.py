@@ -1,0 +1,1 @@
+"""The components as a Pulumi component package (host.py), for programs in other languages."""
