@@ -4,8 +4,16 @@
 <repo>/provider``); ``package_schema()`` builds the same schema offline, for tests and docs.
 
 Pulumi's analyzer (``pulumi.provider.experimental.analyzer``) reads each component's ``args``
-annotation, the Args class and the component's annotated attributes. Two things in our classes
-stop it, and :func:`schema_view` bridges both while the analyzer and the provider run:
+annotation, the Args class and the component's annotated attributes. Three things in our classes
+stop it, and :func:`schema_view` bridges them while the analyzer and the provider run:
+
+- a component's Args is a pydantic model (``components/core/args.py``), which the analyzer does
+  not read (it walks annotations over the MRO and parses field docstrings from the class source):
+  :func:`typed_dict_of` gives it an equivalent TypedDict of the same name (``Required`` for
+  required fields, constraints and ``Annotated`` metadata dropped, ``Literal`` as the type of its
+  values, nested models as their own TypedDicts) and the view answers the analyzer's
+  ``get_docstring`` with each field's pydantic description. Each primitive default becomes the
+  property's ``default`` in the schema. TypedDict Args (not converted yet) are read as before;
 
 - the modules use ``from __future__ import annotations``, so annotations are strings the analyzer
   does not evaluate: we resolve them (``typing.get_type_hints``);
@@ -23,15 +31,17 @@ import inspect
 import json
 import pkgutil
 import sys
+import types
 import typing
 from collections import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
-from typing import Any, get_args, get_origin, is_typeddict
+from typing import Annotated, Any, Literal, get_args, get_origin, is_typeddict
 
 import pulumi
 import pulumi.output
+from pydantic import BaseModel
 
 PACKAGE = "aiplatform"
 """Package name: the first part of every type token (``aiplatform:index:GpuNodePool``)."""
@@ -90,14 +100,101 @@ def annotations(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(own, globalns=vars(sys.modules[cls.__module__]), localns=_namespace(), include_extras=True)
 
 
-def args_class(component: type[pulumi.ComponentResource]) -> type:
-    """The Args TypedDict of ``__init__(self, name, args: XArgs | None, opts)``."""
+def args_model(component: type[pulumi.ComponentResource]) -> type:
+    """The Args class of ``__init__(self, name, args: XArgs | Mapping[str, Any], opts)``: a pydantic
+    model, or (until its component is converted) a TypedDict."""
     init = component.__init__
     hints = typing.get_type_hints(init, globalns=init.__globals__, localns=_namespace(), include_extras=True)
-    classes = [a for a in (get_args(hints["args"]) or (hints["args"],)) if a is not type(None)]
-    if len(classes) != 1 or not is_typeddict(classes[0]):
-        raise TypeError(f"{component.__name__}.__init__: args must be one TypedDict, got {hints['args']}")
+    classes = [
+        a
+        for a in (get_args(hints["args"]) or (hints["args"],))
+        if a is not type(None) and get_origin(a) not in (abc.Mapping, dict) and a not in (abc.Mapping, dict)
+    ]
+    if len(classes) != 1 or not (is_typeddict(classes[0]) or is_model(classes[0])):
+        raise TypeError(f"{component.__name__}.__init__: args must be one pydantic model or TypedDict, got {hints['args']}")
     return classes[0]
+
+
+def args_class(component: type[pulumi.ComponentResource]) -> type:
+    """The Args as the analyzer reads it: the TypedDict, or the one :func:`typed_dict_of` makes of the model."""
+    cls = args_model(component)
+    return typed_dict_of(cls) if is_model(cls) else cls
+
+
+def is_model(cls: Any) -> bool:
+    return inspect.isclass(cls) and issubclass(cls, BaseModel)
+
+
+_MODELS: dict[type, type[BaseModel]] = {}
+"""TypedDict made by :func:`typed_dict_of` -> its model."""
+
+
+def model_of(cls: type) -> type[BaseModel] | None:
+    """The pydantic model a TypedDict stands for, or None for a hand-written TypedDict."""
+    return _MODELS.get(cls)
+
+
+def _plain(t: Any) -> Any:
+    """``t`` as the analyzer can read it: ``Annotated`` metadata dropped, ``Literal`` as the type
+    of its values, pydantic models as their TypedDicts."""
+    origin, args = get_origin(t), get_args(t)
+    if origin is Annotated:
+        return _plain(args[0])
+    if origin is Literal:
+        kinds = {type(v) for v in args}
+        if len(kinds) != 1:
+            raise TypeError(f"Literal{list(args)} mixes types; the schema needs one")
+        return kinds.pop()
+    if is_model(t):
+        return typed_dict_of(t)
+    if origin is None or not args:
+        return t
+    plain = tuple(_plain(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        unique = list(dict.fromkeys(plain))
+        return unique[0] if len(unique) == 1 else typing.Union[tuple(unique)]  # noqa: UP007
+    try:
+        return origin[plain]
+    except TypeError:
+        return t.copy_with(plain)
+
+
+@functools.cache
+def typed_dict_of(model: type[BaseModel]) -> type:
+    """A TypedDict with ``model``'s name, module, docstring and fields (``Required`` where the
+    model has no default): what the analyzer reads in place of the model."""
+    fields = {
+        name: typing.Required[_plain(info.annotation)] if info.is_required() else _plain(info.annotation)
+        for name, info in model.model_fields.items()
+    }
+    td = typing.TypedDict(model.__name__, fields, total=False)  # type: ignore[operator]
+    td.__module__, td.__qualname__, td.__doc__ = model.__module__, model.__qualname__, model.__doc__
+    _MODELS[td] = model
+    return td
+
+
+def field_descriptions(cls: type) -> dict[str, str]:
+    """Field -> description of a model or of the TypedDict made of one (``{}`` for others)."""
+    model = cls if is_model(cls) else model_of(cls)
+    if model is None:
+        return {}
+    return {name: inspect.cleandoc(info.description) for name, info in model.model_fields.items() if info.description}
+
+
+SCHEMA_DEFAULT_TYPES = (bool, int, float, str)
+"""Defaults the schema can state (its ``default`` takes primitives only)."""
+
+
+def schema_defaults(cls: type) -> dict[str, Any]:
+    """Field -> default, for the fields of a model (or its TypedDict) whose default is a primitive."""
+    model = cls if is_model(cls) else model_of(cls)
+    if model is None:
+        return {}
+    return {
+        name: info.default
+        for name, info in model.model_fields.items()
+        if not info.is_required() and info.default_factory is None and type(info.default) in SCHEMA_DEFAULT_TYPES
+    }
 
 
 def is_required(t: Any) -> bool:
@@ -115,13 +212,16 @@ def _leaves(t: Any) -> Iterator[Any]:
 
 
 def _nested(t: Any) -> list[type]:
-    """TypedDicts and dataclasses of ``components`` that ``t`` mentions (the analyzer follows them)."""
+    """TypedDicts (also those made of models) and dataclasses of ``components`` that ``t`` mentions
+    (the analyzer follows them)."""
     return [
         leaf
         for leaf in _leaves(t)
         if inspect.isclass(leaf)
-        and leaf.__module__.startswith("components.")
-        and (is_typeddict(leaf) or hasattr(leaf, "__dataclass_fields__"))
+        and (
+            model_of(leaf) is not None
+            or (leaf.__module__.startswith("components.") and (is_typeddict(leaf) or hasattr(leaf, "__dataclass_fields__")))
+        )
     ]
 
 
@@ -169,6 +269,10 @@ _MISSING = object()
 class _View:
     def __init__(self) -> None:
         self.hidden: dict[str, str] = {}
+        self.descriptions: dict[type, dict[str, str]] = {}
+        """TypedDict made of a model -> its fields' descriptions (what the analyzer's ``get_docstring`` answers)."""
+        self.defaults: dict[tuple[str, str], dict[str, Any]] = {}
+        """(schema section, type token) -> property -> default, for :func:`add_defaults`."""
         self._saved: list[tuple[Any, str, Any]] = []
 
     def set(self, obj: Any, attr: str, value: Any) -> None:
@@ -184,11 +288,29 @@ class _View:
             else:
                 setattr(obj, attr, old)
 
+    def add_defaults(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """``schema`` with each input's primitive default stated (``default``), where the input is in it."""
+        for (section, token), defaults in self.defaults.items():
+            spec = schema.get(section, {}).get(token)
+            if spec is None:
+                continue
+            properties = spec["inputProperties" if section == "resources" else "properties"]
+            for name, value in defaults.items():
+                if name in properties:
+                    properties[name]["default"] = value
+        return schema
+
 
 @contextmanager
 def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> Iterator[_View]:
     """While open, the component classes show the analyzer evaluated annotations without the
-    Python-only fields, and their descriptions say what is left out; on exit they are as before."""
+    Python-only fields (pydantic Args as TypedDicts whose field docstrings are the models'
+    descriptions), and their descriptions say what is left out; on exit they are as before."""
+    from pulumi.provider.experimental import analyzer
+    from pulumi.provider.experimental import host as pulumi_host
+    from pulumi.provider.experimental.component import ComponentProvider
+    from pulumi.provider.experimental.util import camel_case
+
     classes = classes or component_classes()
     view = _View()
     seen: set[type] = set()
@@ -206,13 +328,39 @@ def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> 
             kept[field] = t
             for nested in _nested(t):
                 expose(nested)
+                if model_of(nested) is not None:
+                    view.defaults["types", f"{PACKAGE}:index:{nested.__name__}"] = {
+                        camel_case(k): v for k, v in schema_defaults(nested).items()
+                    }
+        if model_of(cls) is not None:
+            view.descriptions[cls] = field_descriptions(cls)
         view.set(cls, "__annotations__", kept)
 
+    get_docstring = analyzer.Analyzer.get_docstring
+
+    def docstring(self: analyzer.Analyzer, typ: type, name: str) -> str | None:
+        if typ in view.descriptions:
+            return view.descriptions[typ].get(name)
+        return get_docstring(self, typ, name)
+
+    class Provider(ComponentProvider):
+        """Pulumi's component provider, with the inputs' defaults in its schema."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.schema = json.dumps(view.add_defaults(json.loads(self.schema)))
+
     try:
+        view.set(analyzer.Analyzer, "get_docstring", docstring)
+        view.set(pulumi_host, "ComponentProvider", Provider)
+        view.provider = Provider  # type: ignore[attr-defined]
         for component in classes:
             args, description = args_class(component), schema_description(component)
             expose(args)
             expose(component)
+            view.defaults["resources", f"{PACKAGE}:index:{component.__name__}"] = {
+                camel_case(k): v for k, v in schema_defaults(args).items()
+            }
             view.set(component.__init__, "__annotations__", {**component.__init__.__annotations__, "args": args})
             view.set(component, "__doc__", description)
         yield view
@@ -222,10 +370,8 @@ def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> 
 
 def package_schema() -> dict[str, Any]:
     """The package schema ``pulumi package add`` gets, built offline by Pulumi's own analyzer."""
-    from pulumi.provider.experimental.component import ComponentProvider
-
-    with schema_view() as _:
-        provider = ComponentProvider(component_classes(), PACKAGE, version=VERSION)
+    with schema_view() as view:
+        provider = view.provider(component_classes(), PACKAGE, version=VERSION)  # type: ignore[attr-defined]
     return json.loads(provider.schema)
 
 

@@ -7,12 +7,17 @@ import json
 import subprocess
 import sys
 import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol, Required, TypedDict
 
+import pulumi
 import pytest
 import yaml
+from pydantic import AfterValidator, Field, SkipValidation
 
-from provider.host import PACKAGE, VERSION, component_classes, package_schema, python_only_fields
+from components.core.args import Options
+from provider.host import PACKAGE, VERSION, component_classes, package_schema, python_only_fields, schema_view
 
 ROOT = Path(__file__).resolve().parents[1]
 SEVEN = ["GpuNodePool", "GpuOperator", "ObjectStore", "ModelRegistry", "RayCluster", "InferenceService", "Observability"]
@@ -85,10 +90,13 @@ def test_inputs_keep_their_documented_defaults_and_types(schema):
     pool = resource(schema, "GpuNodePool")
     assert pool["requiredInputs"] == ["instanceTypes"]
     assert pool["inputProperties"]["maxSize"] == {
-        "description": "Most nodes the autoscaler may start. Default: 2.",
+        "description": "Most nodes the autoscaler may start.",
         "type": "integer",
         "plain": True,
+        "default": 2,
     }
+    assert pool["inputProperties"]["capacityType"]["default"] == "onDemand"
+    assert "default" not in pool["inputProperties"]["labels"]  # the schema's default takes primitives only
     assert pool["inputProperties"]["labels"]["additionalProperties"]["type"] == "string"
     store = resource(schema, "ObjectStore")
     assert store["requiredInputs"] == ["backend"]
@@ -113,6 +121,101 @@ def test_python_only_inputs_are_named_in_the_description(schema):
         assert not {field.split(".")[1] for field in PYTHON_ONLY_INPUTS if field.startswith(f"{name}Args.")} & set(
             resource(schema, name)["inputProperties"]
         )
+
+
+# Two small components, one per kind of Args: a pydantic model (how components declare their
+# inputs) and a TypedDict (how they did before; the package reads both during the conversion).
+class _Protocol(Protocol):
+    name: str
+
+
+class _GroupOptions(Options):
+    """A nested group."""
+
+    name: str
+    """The group's name."""
+    size: int = Field(default=2, ge=1)
+    """Members."""
+
+
+class _ModelArgs(Options):
+    """Inputs declared as a model."""
+
+    kinds: list[Annotated[str, AfterValidator(str.strip)]] = Field(min_length=1)
+    """Kinds of thing."""
+    mode: Literal["fast", "safe"] = "safe"
+    """How to go."""
+    ratio: float = 0.5
+    """A share."""
+    limit: int | None = None
+    """Unset: no limit."""
+    labels: dict[Annotated[str, AfterValidator(str.strip)], str] = {}
+    """Extra labels."""
+    groups: list[_GroupOptions] = []
+    """Groups to make."""
+    owner: SkipValidation[_Protocol]
+    """Injected by the composition."""
+
+
+class _DictArgs(TypedDict, total=False):
+    kinds: Required[Sequence[str]]
+    """Kinds of thing."""
+    ratio: float
+    """A share."""
+    owner: _Protocol
+    """Injected by the composition."""
+
+
+class _ModelComponent(pulumi.ComponentResource):
+    """Made from a model."""
+
+    count: int
+    """How many."""
+
+    def __init__(self, name: str, args: _ModelArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aiplatform:index:_ModelComponent", name, None, opts)
+
+
+class _DictComponent(pulumi.ComponentResource):
+    """Made from a TypedDict."""
+
+    count: int
+    """How many."""
+
+    def __init__(self, name: str, args: _DictArgs | None = None, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aiplatform:index:_DictComponent", name, None, opts)
+
+
+def test_the_analyzer_reads_model_args_and_typeddict_args_alike():
+    classes = [_ModelComponent, _DictComponent]
+    with schema_view(classes) as view:
+        schema = json.loads(view.provider(classes, PACKAGE, version=VERSION).schema)
+    model, legacy = resource(schema, "_ModelComponent"), resource(schema, "_DictComponent")
+    inputs = model["inputProperties"]
+    assert model["requiredInputs"] == ["kinds"]
+    assert inputs["kinds"] == {
+        "description": "Kinds of thing.",
+        "type": "array",
+        "items": {"description": "Kinds of thing.", "type": "string", "plain": True},
+        "plain": True,
+    }
+    assert inputs["mode"] == {"description": "How to go.", "type": "string", "plain": True, "default": "safe"}
+    assert inputs["ratio"] == {"description": "A share.", "type": "number", "plain": True, "default": 0.5}
+    assert inputs["limit"] == {"description": "Unset: no limit.", "type": "integer", "plain": True}
+    assert inputs["labels"]["additionalProperties"]["type"] == "string"
+    assert inputs["groups"]["items"]["$ref"] == f"#/types/{PACKAGE}:index:_GroupOptions"
+    group = schema["types"][f"{PACKAGE}:index:_GroupOptions"]
+    assert group["description"] == "A nested group."
+    assert group["required"] == ["name"]
+    assert group["properties"]["size"] == {"description": "Members.", "type": "integer", "plain": True, "default": 2}
+    assert "owner" not in inputs and "Python programs only: it needs owner," in model["description"]
+    assert model["properties"]["count"] == {"description": "How many.", "type": "integer"}
+    # The TypedDict: the same types and descriptions, no defaults (it has none to state).
+    assert legacy["requiredInputs"] == ["kinds"]
+    assert legacy["inputProperties"]["kinds"] == inputs["kinds"]
+    assert legacy["inputProperties"]["ratio"] == {"description": "A share.", "type": "number", "plain": True}
+    assert "owner" not in legacy["inputProperties"] and "(left out here): owner." in legacy["description"]
+    assert view.hidden == {"_ModelArgs.owner": "a Python object (_Protocol)", "_DictArgs.owner": "a Python object (_Protocol)"}
 
 
 def test_building_the_schema_leaves_the_classes_as_they_were():
