@@ -1,10 +1,13 @@
-"""Component reference: ``docs/components/<Component>.md``, generated from the code.
+"""Component reference (``docs/components/<Component>.md``) and stack config reference
+(``docs/config.md``), generated from the code.
 
-    python docs/generate.py          # rewrite docs/components/
+    python docs/generate.py          # rewrite docs/components/ and docs/config.md
     python docs/generate.py --check  # exit 1 when the committed files differ from the code
 
-Inputs come from each ``<Component>Args`` TypedDict (evaluated annotations, field docstrings,
-``Required`` and the module's ``DEFAULTS``), outputs from the component's annotated attributes,
+Inputs come from each component's ``<Component>Args`` pydantic model (type, required, the field's
+default, allowed values from ``Literal`` and constraints, the field's description), or, for a
+component not converted yet, its TypedDict (field docstrings, ``Required``, the module's
+``DEFAULTS``); outputs from the component's annotated attributes,
 the cross-language names and Python-only fields from ``provider.host`` (what
 ``pulumi package add`` sees). Each page ends with an example that ``tests/test_component_docs.py``
 runs under Pulumi's mocks, so neither the tables nor the examples can drift from the code.
@@ -16,11 +19,16 @@ import argparse
 import ast
 import inspect
 import json
+import re
 import sys
 import types
 import typing
+from collections import abc
 from pathlib import Path
-from typing import Any, get_args, get_origin, is_typeddict
+from typing import Annotated, Any, Literal, get_args, get_origin, is_typeddict
+
+from pydantic import AfterValidator, BaseModel
+from pydantic.fields import FieldInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "components"
@@ -49,7 +57,7 @@ MINIO = (
 )
 EXAMPLES = {
     "GpuNodePool": program(
-        EKS, ("", 'pool = cluster.add_gpu_pool("inference", {"instance_types": ["g6e.xlarge"], "capacity_type": "SPOT", "max_size": 4})\n')
+        EKS, ("", 'pool = cluster.add_gpu_pool("inference", {"instance_types": ["g6e.xlarge"], "capacity_type": "spot", "max_size": 4})\n')
     ),
     "GpuOperator": program(
         EKS,
@@ -153,6 +161,25 @@ EXAMPLES = {
 # ---------------------------------------------------------------- reading the code
 
 
+class FieldDoc(typing.NamedTuple):
+    """One input or config key, as the reference shows it."""
+
+    name: str
+    type: Any
+    """The annotation (``Annotated`` constraints included)."""
+    required: bool
+    default: Any
+    """The default value (MISSING when required, or when a TypedDict's module has no DEFAULTS entry)."""
+    description: str
+    allowed: list[str] = []
+    """Allowed values and constraints, readable (``"spot"``, ``>= 1``, ``length >= 1``)."""
+    examples: list[Any] = []
+    """``Field(examples=[...])``."""
+
+
+MISSING = object()
+
+
 def field_docs(cls: type) -> dict[str, str]:
     """Attribute -> the docstring after it in ``cls``'s body."""
     tree = ast.parse(inspect.getsource(inspect.getmodule(cls)))
@@ -166,10 +193,87 @@ def field_docs(cls: type) -> dict[str, str]:
 
 
 def defaults_of(cls: type) -> dict[str, Any]:
-    """The DEFAULTS dict of an Args class (``SYSTEM_NODE_GROUP_DEFAULTS`` for ``SystemNodeGroupArgs``)."""
+    """The DEFAULTS dict of a TypedDict Args class (``SYSTEM_NODE_GROUP_DEFAULTS`` for ``SystemNodeGroupArgs``)."""
     module = inspect.getmodule(cls)
     stem = "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(cls.__name__.removesuffix("Args"))).upper()
     return getattr(module, f"{stem}_DEFAULTS", None) or getattr(module, "DEFAULTS", {})
+
+
+def is_model(cls: Any) -> bool:
+    return inspect.isclass(cls) and issubclass(cls, BaseModel)
+
+
+def fields_of(cls: type) -> list[FieldDoc]:
+    """The fields of a pydantic model, or of a TypedDict Args (its docstrings and DEFAULTS)."""
+    if is_model(cls):
+        return [_model_field(name, info) for name, info in cls.model_fields.items()]
+    from provider.host import annotations, is_required
+
+    docs, defaults = field_docs(cls), defaults_of(cls)
+    return [FieldDoc(name, t, is_required(t), defaults.get(name, MISSING), docs.get(name, "")) for name, t in annotations(cls).items()]
+
+
+def _model_field(name: str, info: FieldInfo) -> FieldDoc:
+    t = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    default = MISSING if info.is_required() else info.get_default(call_default_factory=True)
+    return FieldDoc(name, t, info.is_required(), default, inspect.cleandoc(info.description or ""), allowed(t), list(info.examples or []))
+
+
+def _strip(t: Any) -> Any:
+    """``t`` without ``Annotated`` metadata and ``Optional``."""
+    while True:
+        origin, args = get_origin(t), get_args(t)
+        if origin is Annotated:
+            t = args[0]
+        elif origin in (typing.Union, types.UnionType) and type(None) in args and len(args) == 2:
+            t = next(a for a in args if a is not type(None))
+        elif origin in (typing.Required, typing.NotRequired):
+            t = args[0]
+        else:
+            return t
+
+
+def _rule(metadata: Any) -> str | None:
+    """One constraint as a reader would say it."""
+    if isinstance(metadata, AfterValidator):
+        try:
+            metadata.func("")
+        except ValueError as error:  # the validator's own words: "must be ... (got '')"
+            return str(error).split(" (got ")[0]
+        except Exception:  # noqa: BLE001 - a validator for another kind of value
+            return None
+        return None
+    words = {"ge": ">= {}", "gt": "> {}", "le": "<= {}", "lt": "< {}", "min_length": "length >= {}", "max_length": "length <= {}"}
+    for attribute, text in words.items():
+        value = getattr(metadata, attribute, None)
+        if value is not None:
+            return text.format(value)
+    pattern = getattr(metadata, "pattern", None)
+    return f"matches `{pattern}`" if pattern else None
+
+
+def allowed(t: Any, prefix: str = "") -> list[str]:
+    """Allowed values (``Literal``) and constraints of an annotation, items' and keys' too."""
+    origin, args = get_origin(t), get_args(t)
+    if origin is Annotated:
+        rules = [r for r in (_rule(m) for m in t.__metadata__) if r]
+        return [prefix + r for r in rules] + allowed(args[0], prefix)
+    if origin is Literal:
+        return [prefix + ", ".join(f"`{json.dumps(v)}`" for v in args)]
+    if origin in (typing.Union, types.UnionType):
+        return [r for a in args if a is not type(None) for r in allowed(a, prefix)]
+    if origin in (list, abc.Sequence, set, tuple) and args:
+        return allowed(args[0], "each: ")
+    if origin in (dict, abc.Mapping) and len(args) == 2:
+        return allowed(args[0], "keys: ") + allowed(args[1], "values: ")
+    return []
+
+
+def _alias_names() -> list[tuple[Any, str]]:
+    """The named field types of ``components/core/types.py`` (``InstanceType``, ``Name``, ...)."""
+    from components.core import types as field_types
+
+    return [(v, k) for k, v in vars(field_types).items() if get_origin(v) is Annotated]
 
 
 def type_name(t: Any) -> str:
@@ -177,8 +281,15 @@ def type_name(t: Any) -> str:
     from pulumi.provider.experimental.analyzer import is_input, unwrap_input
 
     origin, args = get_origin(t), get_args(t)
+    if origin is Annotated:
+        named = next((name for alias, name in _alias_names() if alias == t), None)
+        if named:
+            return named
+        return type_name(args[0])
     if origin in (typing.Required, typing.NotRequired):
         return type_name(args[0])
+    if origin is Literal:
+        return " | ".join(sorted({type(a).__name__ for a in args}))
     if is_input(t):
         return f"Input[{type_name(unwrap_input(t))}]"
     if origin in (typing.Union, types.UnionType):
@@ -197,37 +308,61 @@ def type_name(t: Any) -> str:
     return getattr(t, "__name__", str(t))
 
 
+def nested_models(t: Any) -> list[type]:
+    """Pydantic models and component TypedDicts an annotation mentions (their fields get a table too)."""
+    from provider.host import _leaves, model_of
+
+    found = []
+    for leaf in _leaves(t):
+        if is_model(leaf) and leaf not in found:
+            found.append(leaf)
+        elif inspect.isclass(leaf) and is_typeddict(leaf) and leaf.__module__.startswith("components.") and model_of(leaf) is None:
+            found.append(leaf)
+    return found
+
+
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _default(value: Any) -> str:
-    return "—" if value is None or value == {} or value == [] else f"`{json.dumps(value)}`"
+def _value(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", by_alias=True)
+    return f"`{json.dumps(value)}`"
+
+
+def _default(f: FieldDoc) -> str:
+    if f.required:
+        return "**required**"
+    if f.default is MISSING or f.default is None:
+        return "—"
+    if isinstance(f.default, BaseModel):
+        return "see below"
+    return _value(f.default)
 
 
 def _args_table(cls: type, hidden: dict[str, str]) -> tuple[list[str], list[type]]:
     from pulumi.provider.experimental.util import camel_case
 
-    from provider.host import _nested, annotations, is_required
-
-    docs, defaults, nested = field_docs(cls), defaults_of(cls), []
-    rows = ["| input | other languages | type | default | description |", "| --- | --- | --- | --- | --- |"]
-    for field, t in annotations(cls).items():
-        reason = hidden.get(f"{cls.__name__}.{field}")
-        schema = f"Python only: {reason}" if reason else f"`{camel_case(field)}`"
-        default = "**required**" if is_required(t) else _default(defaults.get(field))
-        rows.append(f"| `{field}` | {_cell(schema)} | `{_cell(type_name(t))}` | {default} | {_cell(docs.get(field, ''))} |")
-        nested += [n for n in _nested(t) if is_typeddict(n) and n not in nested]
+    nested: list[type] = []
+    rows = ["| input | other languages | type | default | allowed | description |", "| --- | --- | --- | --- | --- | --- |"]
+    for f in fields_of(cls):
+        reason = hidden.get(f"{cls.__name__}.{f.name}")
+        schema = f"Python only: {reason}" if reason else f"`{camel_case(f.name)}`"
+        rows.append(
+            f"| `{f.name}` | {_cell(schema)} | `{_cell(type_name(f.type))}` | {_default(f)} | {_cell('; '.join(f.allowed))} | {_cell(f.description)} |"
+        )
+        nested += [n for n in nested_models(f.type) if n not in nested]
     return rows, nested
 
 
 def component_page(component: type, hidden: dict[str, str]) -> str:
     from pulumi.provider.experimental.util import camel_case
 
-    from provider.host import PACKAGE, annotations, args_class, schema_description
+    from provider.host import PACKAGE, annotations, args_model, schema_description
 
     name = component.__name__
-    args = args_class(component)
+    args = args_model(component)
     module = component.__module__
     lines = [f"# {name}", "", "<!-- Generated by docs/generate.py from the code; do not edit. -->", ""]
     lines += [schema_description(component), ""]
@@ -237,7 +372,9 @@ def component_page(component: type, hidden: dict[str, str]) -> str:
         "",
         "## Inputs",
         "",
-        f"`{args.__name__}`: a dict; leave a key out (or pass `None`) for its default.",
+        f"`{args.__name__}` (a pydantic model) or a dict of its fields; leave a key out for its default."
+        if is_model(args)
+        else f"`{args.__name__}`: a dict; leave a key out (or pass `None`) for its default.",
         "",
     ]
     rows, nested = _args_table(args, hidden)
@@ -261,10 +398,10 @@ def component_page(component: type, hidden: dict[str, str]) -> str:
         "| output | other languages | type | description |",
         "| --- | --- | --- | --- |",
     ]
-    for field, t in annotations(component).items():
-        reason = hidden.get(f"{name}.{field}")
-        schema = "Python only" if reason else f"`{camel_case(field)}`"
-        lines.append(f"| `{field}` | {schema} | `{_cell(type_name(t))}` | {_cell(docs.get(field, ''))} |")
+    for attribute, t in annotations(component).items():
+        reason = hidden.get(f"{name}.{attribute}")
+        schema = "Python only" if reason else f"`{camel_case(attribute)}`"
+        lines.append(f"| `{attribute}` | {schema} | `{_cell(type_name(t))}` | {_cell(docs.get(attribute, ''))} |")
     lines += ["", "## Example", "", "```python", EXAMPLES[name].rstrip(), "```", ""]
     return "\n".join(lines)
 
@@ -294,6 +431,133 @@ def index_page(components: list[type]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------- stack config reference
+
+CONFIG = ROOT / "docs" / "config.md"
+STACK_FILES = [ROOT / "Pulumi.prod.yaml", ROOT / "Pulumi.dev.yaml", ROOT / "docs" / "stacks" / "Pulumi.staging.yaml"]
+"""Where a key's example value comes from (the first stack file that sets it)."""
+
+
+def _config_type(t: Any) -> str:
+    """A config key's type in YAML words."""
+    t = _strip(t)
+    origin, args = get_origin(t), get_args(t)
+    if origin is Literal:
+        return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(type(args[0]), "string")
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_config_type(a) for a in args if a is not type(None))
+    if origin in (list, abc.Sequence, set, tuple):
+        return f"list of {_config_type(args[0])}"
+    if origin in (dict, abc.Mapping):
+        return f"map of {_config_type(args[1])}"
+    if is_model(t):
+        return "object"
+    return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(t, type_name(t))
+
+
+def _stack_values() -> list[Any]:
+    """The ``ai-platform:`` config of each stack file, as one tree per file."""
+    import yaml
+
+    trees = []
+    for path in STACK_FILES:
+        if path.exists():
+            config = (yaml.safe_load(path.read_text()) or {}).get("config", {})
+            trees.append({k.removeprefix("ai-platform:"): v for k, v in config.items() if k.startswith("ai-platform:")})
+    return trees
+
+
+def _lookup(tree: Any, path: list[str]) -> Any:
+    """The value at ``path`` (``"[]"`` steps into each list item), MISSING when no stack sets it."""
+    if not path:
+        return tree
+    step, rest = path[0], path[1:]
+    if step == "[]":
+        for item in tree if isinstance(tree, list) else []:
+            found = _lookup(item, rest)
+            if found is not MISSING:
+                return found
+        return MISSING
+    if isinstance(tree, dict) and step in tree:
+        return _lookup(tree[step], rest)
+    return MISSING
+
+
+def _example(f: FieldDoc, path: list[str], stacks: list[Any]) -> str:
+    """The value a stack file sets for the key, else the field's own example, else a value it may take."""
+    for tree in stacks:
+        found = _lookup(tree, path)
+        if found is not MISSING:
+            return _value(found)
+    if f.examples:
+        return _value(f.examples[0])
+    inner = _strip(f.type)
+    if get_origin(inner) is Literal:
+        values = [v for v in get_args(inner) if v != f.default] or list(get_args(inner))
+        return _value(values[0])
+    if get_origin(inner) in (list, abc.Sequence) and get_origin(_strip(get_args(inner)[0])) is Literal:
+        return _value(list(get_args(_strip(get_args(inner)[0])))[:1])
+    if inner is bool:
+        return _value(not f.default)
+    hint = re.search(r"such as (\S+)", " ".join(f.allowed))
+    if hint:
+        value = hint.group(1).rstrip(".,;")
+        return _value([value] if get_origin(inner) in (list, abc.Sequence) else value)
+    if f.default not in (MISSING, None, [], {}) and not isinstance(f.default, BaseModel):
+        return _value(f.default)
+    return "—"
+
+
+def config_rows(model: type[BaseModel], prefix: list[str], stacks: list[Any], only: str | None = None) -> list[str]:
+    """One row per key of ``model`` (and of the models below it), keys in camelCase; ``only`` one field."""
+    rows = []
+    for name, info in model.model_fields.items():
+        if only is not None and name != only:
+            continue
+        f = _model_field(name, info)
+        path = [*prefix, info.alias or name]
+        inner = _strip(f.type)
+        origin, args = get_origin(inner), get_args(inner)
+        child, child_path = None, path
+        if is_model(inner):
+            child = inner
+        elif origin in (list, abc.Sequence) and is_model(_strip(args[0])):
+            child, child_path = _strip(args[0]), [*path, "[]"]
+        elif origin in (dict, abc.Mapping) and is_model(_strip(args[1])):
+            child, child_path = _strip(args[1]), [*path, "<key>"]
+        shown = ".".join(path).replace(".[]", "[]")
+        example = "—" if child is not None else _example(f, path, stacks)
+        rows.append(
+            f"| `{shown}` | {_cell(_config_type(f.type))} | {_default(f)} | {_cell('; '.join(f.allowed))} | {_cell(f.description)} | {example} |"
+        )
+        if child is not None:
+            rows += config_rows(child, child_path, stacks)
+    return rows
+
+
+def config_page() -> str:
+    """``docs/config.md``: every key under ``ai-platform:``, from ``stacks.config.PlatformConfig``."""
+    from stacks.config import PlatformConfig
+
+    stacks = _stack_values()
+    lines = [
+        "# Stack configuration reference",
+        "",
+        "<!-- Generated by docs/generate.py from stacks/config.py and the component models; do not edit. -->",
+        "",
+        "Every key a stack file may set under the `ai-platform:` namespace (`ai-platform:<section>`), read and",
+        "validated by `stacks/config.py` before any resource exists. A section that configures a component is",
+        "that component's Options model, so its keys, types, defaults and descriptions are the component's own",
+        "(see [the component reference](components/README.md)). `[]` marks a list item, `<key>` a map entry.",
+        "Examples come from the stack files (`Pulumi.prod.yaml`, `Pulumi.dev.yaml`, `docs/stacks/Pulumi.staging.yaml`).",
+        "",
+    ]
+    header = ["| key | type | default | allowed | description | example |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, info in PlatformConfig.model_fields.items():
+        lines += [f"## `ai-platform:{info.alias or name}`", "", *header, *config_rows(PlatformConfig, [], stacks, only=name), ""]
+    return "\n".join(lines)
+
+
 def render_all() -> dict[str, str]:
     """File name (under docs/components) -> content."""
     from provider.host import component_classes, python_only_fields
@@ -305,6 +569,13 @@ def render_all() -> dict[str, str]:
     return pages
 
 
+def outputs() -> dict[Path, str]:
+    """Every generated file -> its content."""
+    files = {OUT / name: text for name, text in render_all().items()}
+    files[CONFIG] = config_page()
+    return files
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
@@ -312,20 +583,21 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    pages = render_all()
+    files = outputs()
+    committed = {p: p.read_text() for p in [*OUT.glob("*.md"), CONFIG] if p.exists()}
     if options.check:
-        committed = {p.name: p.read_text() for p in OUT.glob("*.md")}
-        stale = sorted(n for n in set(pages) | set(committed) if pages.get(n) != committed.get(n))
-        for name in stale:
-            print(f"docs/components/{name} differs from the code: run python docs/generate.py", file=sys.stderr)
+        stale = sorted(p for p in set(files) | set(committed) if files.get(p) != committed.get(p))
+        for path in stale:
+            shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            print(f"{shown} differs from the code: run python docs/generate.py", file=sys.stderr)
         return 1 if stale else 0
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.md"):
-        if old.name not in pages:
+        if old not in files:
             old.unlink()
-    for name, text in pages.items():
-        (OUT / name).write_text(text)
-    print(f"wrote {len(pages)} files to {OUT.relative_to(ROOT)}")
+    for path, text in files.items():
+        path.write_text(text)
+    print(f"wrote {len(files)} files: docs/config.md and docs/components/")
     return 0
 
 

@@ -45,11 +45,38 @@ def test_every_component_has_a_page_with_every_input_and_output():
     assert all(f"[{name}]({name}.md)" in index for name in names)
 
 
-def test_a_default_in_the_docs_is_the_one_in_DEFAULTS():
+def test_a_default_in_the_docs_is_the_one_in_the_model():
+    from components.cluster.gpu_node_pool import GpuNodePoolArgs
+
     page = (DOCS / "GpuNodePool.md").read_text()
-    assert "| `max_size` | `maxSize` | `int` | `2` |" in page
-    assert "| `instance_types` | `instanceTypes` | `Sequence[str]` | **required** |" in page
-    assert "| `cluster` | Python only: EksCluster object | `EksCluster` | **required** |" in page
+    assert GpuNodePoolArgs.model_fields["max_size"].default == 2
+    assert "| `max_size` | `maxSize` | `int` | `2` | >= 1; <= 1000 | Most nodes the autoscaler may start. |" in page
+    assert '| `capacity_type` | `capacityType` | `str` | `"onDemand"` | `"onDemand"`, `"spot"` |' in page
+    assert (
+        "| `instance_types` | `instanceTypes` | `list[InstanceType]` | **required** | length >= 1; each: must be an EC2 instance type"
+        in page
+    )
+    assert "| `cluster` | Python only: a Python object (EksClusterLike) | `EksClusterLike` | **required** |" in page
+
+
+def test_the_tables_follow_a_changed_default(monkeypatch):
+    """A default changed in the model changes the page (the drift test above then fails)."""
+    from components.cluster.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+
+    monkeypatch.setattr(GpuNodePoolArgs.model_fields["max_size"], "default", 3)
+    page = generate.component_page(GpuNodePool, {})
+    assert "| `max_size` | `maxSize` | `int` | `3` |" in page
+
+
+def test_check_fails_on_drift(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(generate, "OUT", tmp_path / "components")
+    monkeypatch.setattr(generate, "CONFIG", tmp_path / "config.md")
+    assert generate.main(["--check"]) == 1  # nothing written yet
+    assert generate.main([]) == 0
+    assert generate.main(["--check"]) == 0
+    (tmp_path / "config.md").write_text((tmp_path / "config.md").read_text().replace("`gpuPools[].maxSize`", "`gpuPools[].maximum`"))
+    assert generate.main(["--check"]) == 1
+    assert "config.md differs from the code" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", sorted(generate.EXAMPLES))
