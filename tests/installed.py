@@ -57,6 +57,21 @@ def installed() -> Installed:
     return Installed(wheel=wheel, site=site)
 
 
+@functools.cache
+def installed_editable() -> Path:
+    """``pip install -e`` of a copy of this checkout (as the examples' requirements.txt does) into a prefix of its
+    own; returns that prefix's site-packages folder, whose ``.pth`` file must be processed (``site.addsitedir``)."""
+    work = Path(tempfile.mkdtemp(prefix="ai-platform-editable-"))
+    atexit.register(shutil.rmtree, work, True)
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=_NOT_COPIED)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
+    command = [*pip, "install", "--no-deps", "--no-build-isolation", "--no-index", "--prefix", str(work / "prefix"), "-e", str(source)]
+    _check(command, "installing the checkout in editable mode")
+    [pth] = (work / "prefix").rglob("__editable__*ai_platform*.pth")
+    return pth.parent
+
+
 def wheel_names(wheel: Path) -> list[str]:
     with zipfile.ZipFile(wheel) as z:
         return z.namelist()

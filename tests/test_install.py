@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from offline.render import HELM_RELEASE
-from tests.installed import ROOT, installed, run_installed, wheel_names
+from tests.installed import ROOT, installed, installed_editable, run_installed, wheel_names
 
 COMPONENTS = ROOT / "components"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -140,3 +140,28 @@ def test_a_user_program_registers_our_components_with_their_type_tokens(user_run
     kubernetes = [r for r in recording.registrations if r.custom and r.type.startswith("kubernetes:")]
     assert kubernetes and {r.provider for r in kubernetes} == {provider.urn}
     assert recording.outputs["modelNamespace"] == "models"
+
+
+def test_an_editable_install_also_gives_ai_platform_beside_a_programs_own_components(user_program, tmp_path):
+    """The examples install this repository with ``-e ../..``: the editable install maps ``ai_platform`` to
+    components/ too, and brings no ``components`` or ``stacks`` of its own."""
+    site_dir = installed_editable()
+    probe = textwrap.dedent(
+        f"""\
+        import importlib.util, site, sys
+        sys.path[0] = {str(user_program)!r}
+        site.addsitedir({str(site_dir)!r})
+        import ai_platform.cluster.existing_cluster as ours
+        import components.naming as theirs
+        print(ours.__file__)
+        print(theirs.__file__)
+        print(importlib.util.find_spec("stacks"))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ours, theirs, stacks = done.stdout.splitlines()
+    assert Path(ours).parts[-3:] == ("components", "cluster", "existing_cluster.py")  # the checkout's folder, as ai_platform
+    assert not Path(ours).is_relative_to(user_program)
+    assert Path(theirs) == user_program / "components" / "naming.py"
+    assert stacks == "None"
