@@ -8,6 +8,7 @@ the programs run in a fresh interpreter that does not see this repository.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -165,3 +166,13 @@ def test_an_editable_install_also_gives_ai_platform_beside_a_programs_own_compon
     assert not Path(ours).is_relative_to(user_program)
     assert Path(theirs) == user_program / "components" / "naming.py"
     assert stacks == "None"
+
+
+def test_the_readmes_example_runs_against_the_installed_wheel(tmp_path):
+    section = (ROOT / "README.md").read_text().split("## Using the components in your program", 1)[1].split("\n## ", 1)[0]
+    [code] = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert "from ai_platform." in code
+    (tmp_path / "__main__.py").write_text(code)
+    recording = run_installed(tmp_path, project="readme", config={"aws:region": "us-west-2"}).recording
+    components = {r.type for r in recording.registrations if not r.custom}
+    assert {"aiplatform:index:EksCluster", "aiplatform:index:GpuNodePool", "aiplatform:index:GpuOperator"} <= components
