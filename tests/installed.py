@@ -95,7 +95,7 @@ spec.loader.exec_module(mocks)
 recording = mocks.run_program(
     lambda: runpy.run_path(program + "/__main__.py", run_name="__main__"), stack=stack, config=json.loads(config), project=project
 )
-imported = {m: getattr(sys.modules[m], "__file__", None) for m in ("ai_platform", "components", "stacks", "offline") if m in sys.modules}
+imported = {m: str(getattr(sys.modules[m], "__file__", None)) for m in ("ai_platform", "components", "stacks", "offline") if m in sys.modules}
 with open(out, "w") as f:
     json.dump({"registrations": [r.to_json() for r in recording.registrations], "outputs": recording.outputs, "imported": imported}, f)
 """
@@ -104,7 +104,7 @@ with open(out, "w") as f:
 @dataclass
 class Run:
     recording: Recording
-    imported: dict[str, str | None]
+    imported: dict[str, str]
     """Top-level packages the program ended up importing -> their ``__file__``."""
 
 
