@@ -1,18 +1,19 @@
-"""The programs in examples/ are independent Pulumi projects that import the components; each runs
-here under Pulumi's mocks as its own project and provisions what its README says."""
+"""The programs in examples/ are independent Pulumi projects that import the components as a user's
+program does, from the installed package `ai_platform`: each runs here under Pulumi's mocks as its
+own project, against a wheel built from this checkout and installed apart (tests/installed.py; this
+repository is not on its path), and provisions what its README says."""
 
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
 
 import pytest
 import yaml
 
 from components import versions
-from offline.mockruntime import run_program
 from offline.render import HELM_RELEASE, helm_releases, kubernetes_objects
+from tests.installed import installed, run_installed
 from tests.schemas import needs_absent_crds, validate_object
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +34,10 @@ EKS = {
 def run_example(name: str, config: dict | None = None):
     """Run ``examples/<name>/__main__.py`` as project ``name`` (keys without a namespace are its own)."""
     raw = {k if ":" in k else f"{name}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
-    return run_program(
-        lambda: runpy.run_path(str(EXAMPLES / name / "__main__.py"), run_name="__main__"), stack="dev", config=raw, project=name
-    )
+    run = run_installed(EXAMPLES / name, project=name, config=raw)
+    assert Path(run.imported["ai_platform"]).is_relative_to(installed().site)
+    assert run.imported.keys() <= {"ai_platform"}  # not this repository's components, stacks or offline
+    return run.recording
 
 
 def custom(recording, prefix: str = ""):
@@ -61,7 +63,9 @@ def test_each_example_is_its_own_python_pulumi_project_that_installs_this_reposi
         assert project["runtime"]["name"] == "python"
         assert "-e ../.." in (example / "requirements.txt").read_text().splitlines()
         assert (example / "README.md").read_text().startswith(f"# {example.name}:")
-        assert "from components." in (example / "__main__.py").read_text()
+        program = (example / "__main__.py").read_text()
+        assert "from ai_platform." in program
+        assert "components" not in program.replace("ai_platform", "") and "stacks" not in program
 
 
 # ---------------------------------------------------------------- serve-model

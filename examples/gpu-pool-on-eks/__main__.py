@@ -7,10 +7,9 @@ Config: ``aws:region``, ``clusterName``, ``endpoint``, ``certificateAuthority``,
 """
 
 import pulumi
-
-from components.cluster.cluster_autoscaler import ClusterAutoscaler
-from components.cluster.existing_eks_cluster import ExistingEksCluster
-from components.compute.gpu_operator import GpuOperator
+from ai_platform.cluster.cluster_autoscaler import ClusterAutoscaler
+from ai_platform.cluster.existing_eks_cluster import ExistingEksCluster
+from ai_platform.compute.gpu_operator import GpuOperator
 
 config = pulumi.Config()
 region = pulumi.Config("aws").require("region")
@@ -31,7 +30,7 @@ pool = cluster.add_gpu_pool(
     "gpu",
     {
         "instance_types": config.get_object("instanceTypes") or ["g6e.xlarge"],
-        "capacity_type": "SPOT" if config.get_bool("spot") else "ON_DEMAND",
+        "capacity_type": "spot" if config.get_bool("spot") else "onDemand",
         "max_size": config.get_int("maxSize") or 2,
         "time_slicing_replicas": config.get_int("timeSlicingReplicas"),
     },

@@ -5,11 +5,10 @@ Config (all optional): ``kubeconfigContext`` (default ``kind-ai-platform``), ``m
 """
 
 import pulumi
-
-from components.cluster.existing_cluster import ExistingCluster
-from components.data.object_store import ObjectStore
-from components.serving.inference_service import InferenceService
-from components.serving.kserve import KServe
+from ai_platform.cluster.existing_cluster import ExistingCluster
+from ai_platform.data.object_store import ObjectStore
+from ai_platform.serving.inference_service import InferenceService
+from ai_platform.serving.kserve import KServe
 
 config = pulumi.Config()
 cluster = ExistingCluster("cluster", {"context": config.get("kubeconfigContext") or "kind-ai-platform"})
