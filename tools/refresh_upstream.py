@@ -67,7 +67,11 @@ class CrdSource:
 
 CHARTS = [
     ChartSource(versions.GPU_OPERATOR, "NVIDIA/gpu-operator deployments/gpu-operator", "{version}", ("node-feature-discovery",)),
-    ChartSource(versions.CLUSTER_AUTOSCALER, "kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler", "cluster-autoscaler-chart-{version}"),
+    ChartSource(
+        versions.CLUSTER_AUTOSCALER,
+        "kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler",
+        "cluster-autoscaler-chart-{version}",
+    ),
     ChartSource(versions.MINIO, "minio/minio helm/minio", "commit 'update helm release v{version}' (no chart tag)"),
     ChartSource(versions.MLFLOW, "community-charts/helm-charts charts/mlflow", "mlflow-{version}"),
     ChartSource(versions.KUBERAY_OPERATOR, "ray-project/kuberay helm-chart/kuberay-operator", "v{version}"),
