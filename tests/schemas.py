@@ -1,6 +1,6 @@
 """Strict schema validation of rendered Kubernetes objects, for the test suite.
 
-Objects whose API group is defined by an upstream CRD in ``CRDS_DIR`` are checked
+Objects whose API group is defined by an upstream CRD in ``CRDS_DIR`` (upstream/crds) are checked
 against that CRD's ``openAPIV3Schema``; everything else is checked against the
 built-in Kubernetes schemas shipped with ``kubernetes-validate`` (strict mode).
 Nothing is read at import time; CRD files are parsed once, on first use.
@@ -36,21 +36,9 @@ _ROOT_METADATA = {**_EMBEDDED_METADATA, "required": ["name"]}
 _INLINE_FLAGS = re.compile(r"\(\?([ims]+)\)")
 
 
-def crds_available() -> bool:
-    """True when the upstream CRD folder exists and holds at least one file."""
-    return CRDS_DIR.is_dir() and any(CRDS_DIR.glob("*.yaml"))
-
-
 def known_custom_groups() -> set[str]:
-    """API groups defined by the upstream CRDs (empty when they are absent)."""
+    """API groups defined by the vendored upstream CRDs."""
     return {group for group, _version, _kind in _crd_schemas()}
-
-
-def needs_absent_crds(obj: dict) -> bool:
-    """A custom resource (its group is not a built-in one) while ../shared/schemas/crds is absent:
-    it cannot be checked, and the caller should say so with a visible skip."""
-    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-    return not crds_available() and "." in group and not group.endswith(".k8s.io")
 
 
 def validate_object(obj: dict, kubernetes_version: str) -> list[str]:
@@ -80,11 +68,12 @@ def _validate_custom(obj: dict, group: str, version: str, kind: str) -> list[str
 @functools.cache  # = lru_cache(maxsize=None): parse the CRD files once
 def _crd_schemas() -> dict[tuple[str, str, str], dict]:
     """(group, version, kind) -> openAPIV3Schema, for every served CRD version."""
-    if not crds_available():
-        return {}
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the CRDs are ~8 MB of YAML
     schemas = {}
-    for path in sorted(CRDS_DIR.glob("*.yaml")):
+    paths = sorted(CRDS_DIR.glob("*.yaml"))
+    if not paths:
+        raise FileNotFoundError(f"no CRDs in {CRDS_DIR}: run tools/refresh_upstream.py")
+    for path in paths:
         with path.open() as fh:
             for doc in yaml.load_all(fh, Loader=loader):
                 if not doc or doc.get("kind") != "CustomResourceDefinition":
@@ -180,9 +169,8 @@ def _validate_builtin(obj: dict, kubernetes_version: str) -> list[str]:
     except kubernetes_validate.ValidationError as err:
         return [_format_error(err)]
     except kubernetes_validate.SchemaNotFoundError as err:
-        # A kind we cannot check is not valid: it may be a typo or a missing CRD.
-        hint = "" if crds_available() else f" (CRD folder {CRDS_DIR} is absent)"
-        return [f"$: no schema: {err.message}{hint}"]
+        # A kind we cannot check is not valid: it may be a typo or a CRD missing from upstream/crds.
+        return [f"$: no schema: {err.message}"]
     except (VersionNotSupportedError, kubernetes_validate.InvalidSchemaError) as err:
         return [f"$: {err.message}"]
     return []

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-import yaml
-
+from components import versions
 from components.observability.alert_rules import all_groups
 from components.observability.dashboards import DASHBOARDS, SIDECAR_LABEL, queries, rendered_dashboards, variable_metrics
 from components.observability.metrics_catalog import METRICS, metric_names
 from tests.conftest import run_components
 from tests.test_alert_rules import run_promtool, write_rules
-from tests.upstream import CHARTS_DIR
+from tests.upstream import chart_values
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 RECORDED = {rule["record"] for group in all_groups() for rule in group["rules"] if "record" in rule}
@@ -104,10 +102,7 @@ def test_rendering_is_deterministic():
 
 
 def test_sidecar_label_is_the_chart_default():
-    values_file = CHARTS_DIR / "kube-prometheus-stack-88.5.3.values.yaml"
-    if not values_file.exists():
-        pytest.skip(f"upstream chart values not found in {CHARTS_DIR}")
-    sidecar = yaml.safe_load(values_file.read_text())["grafana"]["sidecar"]["dashboards"]
+    sidecar = chart_values("kube-prometheus-stack", versions.KUBE_PROMETHEUS_STACK.version)["grafana"]["sidecar"]["dashboards"]
     assert SIDECAR_LABEL == {sidecar["label"]: sidecar["labelValue"]}
 
 

@@ -14,7 +14,7 @@ import yaml
 from components import versions
 from offline.render import HELM_RELEASE, helm_releases, kubernetes_objects
 from tests.installed import installed, run_installed
-from tests.schemas import needs_absent_crds, validate_object
+from tests.schemas import validate_object
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -110,13 +110,8 @@ def test_serve_model_serves_the_model_from_minio_once_kserve_is_ready(serve):
 def test_serve_model_every_kubernetes_object_is_valid(serve):
     objects = [o for group in kubernetes_objects(serve).values() for o in group]
     assert {o["kind"] for o in objects} >= {"Namespace", "NetworkPolicy", "InferenceService", "ServiceAccount"}
-    unchecked = [o["kind"] for o in objects if needs_absent_crds(o)]
-    errors = {
-        f"{o['kind']}/{o['metadata'].get('name')}": e for o in objects if not needs_absent_crds(o) and (e := validate_object(o, "1.35"))
-    }
+    errors = {f"{o['kind']}/{o['metadata'].get('name')}": e for o in objects if (e := validate_object(o, "1.35"))}
     assert errors == {}
-    if unchecked:
-        pytest.skip(f"built-in kinds valid; {', '.join(unchecked)} not checked: ../shared/schemas/crds is absent")
 
 
 def test_serve_model_config_picks_the_context_and_the_model():

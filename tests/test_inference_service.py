@@ -18,7 +18,7 @@ from components.serving.inference_service import (
 )
 from offline.mockruntime import Recording, run_program
 from tests.conftest import run_components
-from tests.schemas import known_custom_groups, validate_object
+from tests.schemas import validate_object
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 CACHE = "kubernetes:serving.kserve.io/v1alpha1:LocalModelCache"
@@ -342,8 +342,6 @@ SCENARIOS = {
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_custom_resource_validates_against_the_upstream_crds(scenario):
-    if not known_custom_groups():
-        pytest.skip("upstream CRDs not found in ../shared/schemas/crds")
     spec, kserve, store, pool, cached = SCENARIOS[scenario]
     recording, _ = _serve(spec, kserve=kserve, store=store, pool=pool, cached=cached)
     objects = {
@@ -357,8 +355,6 @@ def test_every_custom_resource_validates_against_the_upstream_crds(scenario):
 
 @pytest.mark.parametrize("model_format", MODEL_FORMATS)
 def test_each_model_format_renders_a_valid_service_on_its_runtime(model_format):
-    if not known_custom_groups():
-        pytest.skip("upstream CRDs not found in ../shared/schemas/crds")
     s = with_defaults({"model_format": model_format, "model_path": "m/1"}, DEFAULTS)
     manifest = inference_service_manifest("m", "models", s, "Standard", storage_uri="s3://b/m/1", service_account="m-model")
     assert validate_object(manifest, "1.35") == []

@@ -5,104 +5,16 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-import yaml
 
 from components import versions
 from tests.conftest import run_components
 from tests.test_manifests import _unknown_keys
-from tests.upstream import CHARTS_DIR
+from tests.upstream import chart_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 GATEWAY_CLASS = "kubernetes:gateway.networking.k8s.io/v1:GatewayClass"
 ENVOY_PROXY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
-
-# The value keys of gateway-helm at v1.6: the helm-docs table of the chart's values.yaml as
-# published for the v1.6 line (envoyproxy/gateway site/content/en/v1.6/install/gateway-helm-api.md),
-# with the ``certgen`` object expanded from its documented default. No upstream values file for
-# this chart is in ../shared/charts, so this list is what the keys are checked against.
-DOCUMENTED_KEYS = {
-    "certgen.job.affinity",
-    "certgen.job.annotations",
-    "certgen.job.args",
-    "certgen.job.nodeSelector",
-    "certgen.job.pod.annotations",
-    "certgen.job.pod.labels",
-    "certgen.job.resources",
-    "certgen.job.securityContext.allowPrivilegeEscalation",
-    "certgen.job.securityContext.capabilities.drop",
-    "certgen.job.securityContext.privileged",
-    "certgen.job.securityContext.readOnlyRootFilesystem",
-    "certgen.job.securityContext.runAsGroup",
-    "certgen.job.securityContext.runAsNonRoot",
-    "certgen.job.securityContext.runAsUser",
-    "certgen.job.securityContext.seccompProfile.type",
-    "certgen.job.tolerations",
-    "certgen.job.ttlSecondsAfterFinished",
-    "certgen.rbac.annotations",
-    "certgen.rbac.labels",
-    "config.envoyGateway",
-    "createNamespace",
-    "deployment.annotations",
-    "deployment.envoyGateway.image.repository",
-    "deployment.envoyGateway.image.tag",
-    "deployment.envoyGateway.imagePullPolicy",
-    "deployment.envoyGateway.imagePullSecrets",
-    "deployment.envoyGateway.resources.limits.memory",
-    "deployment.envoyGateway.resources.requests.cpu",
-    "deployment.envoyGateway.resources.requests.memory",
-    "deployment.envoyGateway.securityContext.allowPrivilegeEscalation",
-    "deployment.envoyGateway.securityContext.capabilities.drop",
-    "deployment.envoyGateway.securityContext.privileged",
-    "deployment.envoyGateway.securityContext.runAsGroup",
-    "deployment.envoyGateway.securityContext.runAsNonRoot",
-    "deployment.envoyGateway.securityContext.runAsUser",
-    "deployment.envoyGateway.securityContext.seccompProfile.type",
-    "deployment.pod.affinity",
-    "deployment.pod.annotations",
-    "deployment.pod.labels",
-    "deployment.pod.nodeSelector",
-    "deployment.pod.tolerations",
-    "deployment.pod.topologySpreadConstraints",
-    "deployment.ports",
-    "deployment.priorityClassName",
-    "deployment.replicas",
-    "global.imagePullSecrets",
-    "global.imageRegistry",
-    "global.images.envoyGateway.image",
-    "global.images.envoyGateway.pullPolicy",
-    "global.images.envoyGateway.pullSecrets",
-    "global.images.ratelimit.image",
-    "global.images.ratelimit.pullPolicy",
-    "global.images.ratelimit.pullSecrets",
-    "hpa.behavior",
-    "hpa.enabled",
-    "hpa.maxReplicas",
-    "hpa.metrics",
-    "hpa.minReplicas",
-    "kubernetesClusterDomain",
-    "podDisruptionBudget.minAvailable",
-    "service.annotations",
-    "service.trafficDistribution",
-    "service.type",
-    "topologyInjector.annotations",
-    "topologyInjector.enabled",
-}
-# Maps whose keys are ours to choose: only the path down to them must be documented.
-FREE_FORM = {"resources", "nodeSelector", "annotations", "labels", "affinity"}
-
-
-def undocumented_keys(values: dict, path: str = "") -> list[str]:
-    """Value paths the chart does not document (below a free-form map, anything goes)."""
-    found = []
-    for key, value in values.items():
-        where = f"{path}.{key}" if path else key
-        known = where in DOCUMENTED_KEYS or any(doc.startswith(f"{where}.") for doc in DOCUMENTED_KEYS)
-        if not known:
-            found.append(where)
-        elif key not in FREE_FORM and isinstance(value, dict) and where not in DOCUMENTED_KEYS:
-            found += undocumented_keys(value, where)
-    return found
 
 
 def _gateway(args=None, depends_on=None):
@@ -135,16 +47,20 @@ def test_chart_is_the_pinned_oci_release():
     assert release.inputs["namespace"] == "envoy-gateway-system"
 
 
-def test_values_use_keys_the_chart_documents():
+def _chart_keys() -> dict:
+    return chart_values(versions.ENVOY_GATEWAY.name, versions.ENVOY_GATEWAY.version)
+
+
+def test_values_use_keys_the_pinned_chart_defines():
     for args in ({}, {"node_selector": {"role": "system"}}):
         _, _, release, _, _ = _gateway(args)
-        assert undocumented_keys(release.inputs["values"]) == []
+        assert _unknown_keys(release.inputs["values"], _chart_keys()) == []
 
 
 def test_the_key_check_catches_typos():
-    assert undocumented_keys({"deployment": {"envoyGateway": {"resource": {}}}}) == ["deployment.envoyGateway.resource"]
-    assert undocumented_keys({"certgen": {"job": {"nodeSelectors": {}}}}) == ["certgen.job.nodeSelectors"]
-    assert undocumented_keys({"deployment": {"pod": {"nodeSelector": {"any": "key"}}}}) == []
+    assert _unknown_keys({"deployment": {"envoyGateway": {"resource": {}}}}, _chart_keys()) == ["deployment.envoyGateway.resource"]
+    assert _unknown_keys({"certgen": {"job": {"nodeSelectors": {}}}}, _chart_keys()) == ["certgen.job.nodeSelectors"]
+    assert _unknown_keys({"deployment": {"pod": {"nodeSelector": {"any": "key"}}}}, _chart_keys()) == []
 
 
 def test_images_are_pinned_to_the_release():
@@ -264,10 +180,8 @@ def test_kserve_gets_a_gateway_of_this_class_in_its_own_namespace():
         "kserveGateway": "kserve/kserve-ingress-gateway",
     }
     assert kserve_gateway("serving") == "serving/kserve-ingress-gateway"
-    upstream = CHARTS_DIR / "kserve-resources-v0.20.0.values.yaml"
-    if not upstream.exists():
-        pytest.skip("upstream kserve-resources values not found in ../shared/charts")
-    ingress = yaml.safe_load(upstream.read_text())["kserve"]["controller"]["gateway"]["ingressGateway"]
+    upstream = chart_values(versions.KSERVE_RESOURCES.name, versions.KSERVE_RESOURCES.version)
+    ingress = upstream["kserve"]["controller"]["gateway"]["ingressGateway"]
     assert _unknown_keys(values, ingress) == []
     assert ingress["kserveGateway"] == "kserve/kserve-ingress-gateway"  # the name the chart's Gateway gets
 

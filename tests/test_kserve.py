@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-import yaml
 
 from components import versions
 from tests.conftest import run_components
 from tests.schemas import known_custom_groups, validate_object
 from tests.test_manifests import _unknown_keys
-from tests.upstream import CHARTS_DIR
+from tests.upstream import chart_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NODE_GROUP = "kubernetes:serving.kserve.io/v1alpha1:LocalModelNodeGroup"
@@ -152,19 +151,15 @@ def test_runtimes_are_installed_without_the_latest_tagged_vllm_runtime():
     runtime = releases["kserve-runtime-configs"].inputs["values"]["kserve"]["servingruntime"]
     assert runtime["enabled"] is True  # the chart ships the ClusterServingRuntimes disabled
     assert runtime["vllmserver"] == {"disabled": True}
-    upstream = CHARTS_DIR / "kserve-runtime-configs-v0.20.0.values.yaml"
-    if upstream.exists():
-        assert yaml.safe_load(upstream.read_text())["kserve"]["servingruntime"]["vllmserver"]["tag"] == "latest"
+    upstream = chart_values(versions.KSERVE_RUNTIME_CONFIGS.name, versions.KSERVE_RUNTIME_CONFIGS.version)
+    assert upstream["kserve"]["servingruntime"]["vllmserver"]["tag"] == "latest"
 
 
 @pytest.mark.parametrize("args", [{}, {"gateway": "gw/ai", "local_model_pools": [Pool("infer")]}, {"deployment_mode": "Knative"}])
 def test_helm_values_use_keys_the_pinned_charts_define(args):
     _, releases = _kserve(args)
-    for chart in ("kserve-resources", "kserve-runtime-configs"):
-        path = CHARTS_DIR / f"{chart}-v0.20.0.values.yaml"
-        if not path.exists():
-            pytest.skip(f"upstream chart values not found in {CHARTS_DIR}")
-        assert _unknown_keys(releases[chart].inputs["values"], yaml.safe_load(path.read_text())) == [], chart
+    for chart in (versions.KSERVE_RESOURCES, versions.KSERVE_RUNTIME_CONFIGS):
+        assert _unknown_keys(releases[chart.name].inputs["values"], chart_values(chart.name, chart.version)) == [], chart.name
 
 
 def test_model_namespace_is_restricted_and_closed_to_other_namespaces():
@@ -231,8 +226,7 @@ def test_every_object_is_valid(args):
     recording, _ = _kserve(args)
     objects = [r.inputs for r in recording.registrations if r.custom and r.type.startswith("kubernetes:") and r.type != RELEASE]
     custom = [o for o in objects if o["apiVersion"].split("/")[0] in known_custom_groups()]
-    if args.get("local_model_pools") and not custom:
-        pytest.skip("upstream CRDs not found")
+    assert bool(custom) == bool(args.get("local_model_pools")), "LocalModelNodeGroups are checked against their CRD"
     assert {f"{o['kind']}/{o['metadata']['name']}": validate_object(o, "1.35") for o in objects} == {
         f"{o['kind']}/{o['metadata']['name']}": [] for o in objects
     }

@@ -6,21 +6,17 @@ import json
 
 import pulumi
 import pytest
-import yaml
 
 from components import versions
 from offline.mockruntime import Recording, run_program
 from tests.conftest import run_components
-from tests.schemas import crds_available, validate_object
+from tests.schemas import validate_object
 from tests.test_alert_rules import GpuPoolStub
-from tests.test_manifests import FREE_FORM, _unknown_keys
-from tests.upstream import CHARTS_DIR
+from tests.test_manifests import _unknown_keys
+from tests.upstream import chart_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 MONITORING = "kubernetes:monitoring.coreos.com/v1:"
-# Keys of the grafana, kube-state-metrics and node-exporter subcharts, whose values.yaml is not in
-# ../shared/charts: every chart of the three has a top-level ``resources`` map.
-SUBCHART_KEYS = {"grafana.resources", "kube-state-metrics.resources", "prometheus-node-exporter.resources"}
 
 
 def _observability(args=None, depends_on=None, exports=False):
@@ -177,15 +173,11 @@ def test_control_plane_components_the_cluster_hides_are_not_scraped():
 
 
 def test_helm_values_use_keys_the_pinned_chart_defines():
-    values_file = CHARTS_DIR / "kube-prometheus-stack-88.5.3.values.yaml"
-    if not values_file.exists():
-        pytest.skip(f"upstream chart values not found in {CHARTS_DIR}")
     _, release, _ = _observability({"storage_class": "gp3"})
-    upstream = yaml.safe_load(values_file.read_text())
-    # test_manifests treats the subcharts' free-form keys (resources) as known: nothing else may be unknown
-    assert _unknown_keys(_values(release), upstream) == []
-    assert {key.split(".")[0] for key in SUBCHART_KEYS} <= set(upstream)
-    assert all(key.split(".")[1] in FREE_FORM for key in SUBCHART_KEYS)
+    values = _values(release)
+    assert _unknown_keys(values, chart_values("kube-prometheus-stack", versions.KUBE_PROMETHEUS_STACK.version)) == []
+    # The subcharts' keys are checked against their own values.yaml, vendored with the chart.
+    assert {"grafana", "kube-state-metrics", "prometheus-node-exporter"} <= set(values)
 
 
 def test_pod_monitors_scrape_predictors_ray_mlflow_and_minio_in_every_namespace():
@@ -258,8 +250,6 @@ def test_built_in_objects_are_valid_for_kubernetes_1_35():
 
 
 def test_monitors_and_rules_are_valid_against_the_upstream_crds():
-    if not crds_available():
-        pytest.skip("upstream CRDs not found in ../shared/schemas/crds")
     recording, _, _ = _observability({"gpu_pools": [GpuPoolStub("gpu-a10g")], "runbook_base_url": "https://runbooks.example.com"})
     objects = _objects(recording, custom=True)
     assert {o["kind"] for o in objects} == {"PodMonitor", "PrometheusRule"}
@@ -267,8 +257,6 @@ def test_monitors_and_rules_are_valid_against_the_upstream_crds():
 
 
 def test_the_schema_check_rejects_an_unknown_pod_monitor_field():
-    if not crds_available():
-        pytest.skip("upstream CRDs not found in ../shared/schemas/crds")
     recording, _, _ = _observability()
     monitor = recording.of_type(MONITORING + "PodMonitor")[0].inputs
     broken = {**monitor, "spec": {**monitor["spec"], "podMetricEndpoints": []}}

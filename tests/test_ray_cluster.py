@@ -10,7 +10,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
-import yaml
 from pydantic.alias_generators import to_camel
 
 from components import versions
@@ -25,10 +24,10 @@ from components.compute.ray_cluster import (
 )
 from components.data.storage_access import StoreAccess
 from offline.mockruntime import Recording, run_program
+from tests import upstream
 from tests.conftest import run_components
-from tests.schemas import crds_available, needs_absent_crds, validate_object
+from tests.schemas import validate_object
 from tests.test_manifests import _unknown_keys
-from tests.upstream import CHARTS_DIR
 
 RAY_CLUSTER = "kubernetes:ray.io/v1:RayCluster"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -336,8 +335,6 @@ FULL = {
 
 
 def test_the_rendered_cluster_validates_against_the_upstream_crd():
-    if not crds_available():
-        pytest.skip("upstream CRDs not found in ../shared/schemas/crds")
     recording, cluster, _ = _render(FULL, backend="minio")
     assert validate_object(cluster.inputs, "1.35") == []
     bad = copy.deepcopy(cluster.inputs)
@@ -350,10 +347,7 @@ def test_every_kubernetes_object_is_valid_for_kubernetes_1_35():
     recording, _, _ = _render(FULL, backend="minio")
     objects = [r for r in recording.registrations if r.custom and r.type.startswith("kubernetes:") and r.type != RELEASE]
     assert {r.type.split(":")[-1] for r in objects} == {"Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "RayCluster"}
-    checked = [r for r in objects if not needs_absent_crds(r.inputs)]
-    assert {(r.type, r.name): validate_object(r.inputs, "1.35") for r in checked} == {(r.type, r.name): [] for r in checked}
-    if len(checked) < len(objects):
-        pytest.skip("built-in kinds valid; the RayCluster is not checked: ../shared/schemas/crds is absent")
+    assert {(r.type, r.name): validate_object(r.inputs, "1.35") for r in objects} == {(r.type, r.name): [] for r in objects}
 
 
 # ---------------------------------------------------------------- the operator
@@ -382,13 +376,10 @@ def test_operator_runs_restricted_with_requests_and_limits():
 
 
 def test_operator_values_use_keys_the_pinned_chart_defines():
-    values_file = CHARTS_DIR / f"kuberay-operator-{versions.KUBERAY_OPERATOR.version}.values.yaml"
-    if not values_file.exists():
-        pytest.skip(f"upstream values not found: {values_file}")
     from components.compute.kuberay_operator import DEFAULTS, chart_values
 
     values = chart_values({**DEFAULTS, "service_monitor": True})
-    assert _unknown_keys(values, yaml.safe_load(values_file.read_text())) == []
+    assert _unknown_keys(values, upstream.chart_values(versions.KUBERAY_OPERATOR.name, versions.KUBERAY_OPERATOR.version)) == []
 
 
 # ---------------------------------------------------------------- what KubeRay would reject

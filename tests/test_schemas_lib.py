@@ -12,11 +12,6 @@ from tests import schemas
 
 K8S = "1.35"
 
-needs_crds = pytest.mark.skipif(
-    not schemas.crds_available(),
-    reason=f"upstream CRDs not found at {schemas.CRDS_DIR}",
-)
-
 
 def deployment() -> dict:
     return {
@@ -144,32 +139,30 @@ def test_missing_api_version_fails():
     assert_error(schemas.validate_object({"kind": "Deployment"}, K8S), "apiVersion")
 
 
-# --- custom resources (upstream CRDs) -----------------------------------------------
+# --- custom resources (upstream CRDs vendored in upstream/crds) ---------------------------
 
 
-@needs_crds
 def test_known_custom_groups():
     assert {
         "ray.io",
         "monitoring.coreos.com",
         "serving.kserve.io",
         "nvidia.com",
+        "gateway.networking.k8s.io",
+        "gateway.envoyproxy.io",
     } <= schemas.known_custom_groups()
 
 
-@needs_crds
 def test_valid_ray_cluster_passes():
     assert schemas.validate_object(ray_cluster(), K8S) == []
 
 
-@needs_crds
 def test_ray_cluster_unknown_spec_field_fails():
     obj = ray_cluster()
     obj["spec"]["headGroupSpecs"] = obj["spec"]["headGroupSpec"]
     assert_error(schemas.validate_object(obj, K8S), "$.spec:", "headGroupSpecs")
 
 
-@needs_crds
 def test_ray_cluster_unknown_nested_field_fails():
     obj = ray_cluster()
     head_container(obj)["imagePullPolicyy"] = "Always"
@@ -177,7 +170,6 @@ def test_ray_cluster_unknown_nested_field_fails():
     assert_error(schemas.validate_object(obj, K8S), path, "imagePullPolicyy")
 
 
-@needs_crds
 def test_ray_cluster_string_for_integer_fails():
     obj = ray_cluster()
     worker = copy.deepcopy(obj["spec"]["headGroupSpec"])
@@ -190,7 +182,6 @@ def test_ray_cluster_string_for_integer_fails():
     )
 
 
-@needs_crds
 @pytest.mark.parametrize("cpu", [1, "500m", "1.5"])
 def test_ray_int_or_string_quantity_accepts_int_and_string(cpu):
     obj = ray_cluster()
@@ -198,7 +189,6 @@ def test_ray_int_or_string_quantity_accepts_int_and_string(cpu):
     assert schemas.validate_object(obj, K8S) == []
 
 
-@needs_crds
 @pytest.mark.parametrize("cpu", [True, 1.5, "lots"])
 def test_ray_int_or_string_quantity_rejects_others(cpu):
     obj = ray_cluster()
@@ -207,7 +197,6 @@ def test_ray_int_or_string_quantity_rejects_others(cpu):
     assert_error(schemas.validate_object(obj, K8S), path)
 
 
-@needs_crds
 def test_ray_cluster_missing_name_fails():
     obj = ray_cluster()
     del obj["metadata"]["name"]
@@ -218,26 +207,22 @@ def test_ray_cluster_missing_name_fails():
     )
 
 
-@needs_crds
 def test_ray_cluster_non_string_label_fails():
     obj = ray_cluster()
     obj["metadata"]["labels"] = {"replicas": 3}
     assert_error(schemas.validate_object(obj, K8S), "$.metadata.labels.replicas:", "string")
 
 
-@needs_crds
 def test_unknown_version_of_known_group_fails():
     obj = ray_cluster()
     obj["apiVersion"] = "ray.io/v9"
     assert_error(schemas.validate_object(obj, K8S), "no schema", "ray.io/v9")
 
 
-@needs_crds
 def test_valid_prometheus_rule_passes():
     assert schemas.validate_object(prometheus_rule(), K8S) == []
 
 
-@needs_crds
 def test_prometheus_rule_missing_expr_fails():
     obj = prometheus_rule()
     del obj["spec"]["groups"][0]["rules"][0]["expr"]
@@ -248,14 +233,12 @@ def test_prometheus_rule_missing_expr_fails():
     )
 
 
-@needs_crds
 def test_prometheus_rule_unknown_key_fails():
     obj = prometheus_rule()
     obj["spec"]["groups"][0]["rules"][0]["severity"] = "critical"
     assert_error(schemas.validate_object(obj, K8S), "$.spec.groups[0].rules[0]:", "severity")
 
 
-@needs_crds
 def test_prometheus_rule_go_inline_regex_flag_is_honoured():
     # The CRD pattern is "^(?i)(abort|warn)?$", which Python cannot compile as written.
     obj = prometheus_rule()
@@ -265,13 +248,11 @@ def test_prometheus_rule_go_inline_regex_flag_is_honoured():
     assert_error(schemas.validate_object(obj, K8S), "$.spec.groups[0].partial_response_strategy:")
 
 
-@needs_crds
 @pytest.mark.parametrize("target_port", [8080, "metrics"])
 def test_service_monitor_target_port_is_int_or_string(target_port):
     assert schemas.validate_object(service_monitor(target_port), K8S) == []
 
 
-@needs_crds
 def test_service_monitor_target_port_rejects_list():
     assert_error(
         schemas.validate_object(service_monitor([8080]), K8S),
