@@ -82,7 +82,9 @@ def mlflow_server(rendered, tmp_path_factory):
     db = {"user": env_by_name["DB_USER"], "password": DB_PASSWORD, "database": env_by_name["DB_NAME"]}
     with postgres(**db) as pg_port, s3_server() as s3_port:
         ports = {5432: pg_port, 9000: s3_port, 5000: free_port()}
-        bucket = re.search(r"s3://([^/]+)/", " ".join(container["args"])).group(1)
+        bucket_url = re.search(r"s3://([^/]+)/", " ".join(container["args"]))
+        assert bucket_url, "the MLflow server's args name no s3:// artifact root"
+        bucket = bucket_url.group(1)
         s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{s3_port}", region_name="us-east-1", **_boto_keys())
         s3.create_bucket(Bucket=bucket)
         password_file = tmp / "password"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import select
 import subprocess
 import sys
@@ -586,10 +587,12 @@ def analyzer():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None  # both piped
     try:
-        ready, _, _ = select.select([process.stdout], [], [], 60)
-        line = process.stdout.readline().decode().strip() if ready else ""
-        assert line.isdigit(), f"policy pack did not start: {line!r} {process.stderr.read1().decode() if not ready else ''}"
+        ready, _, _ = select.select([stdout], [], [], 60)
+        line = stdout.readline().decode().strip() if ready else ""
+        assert line.isdigit(), f"policy pack did not start: {line!r} {os.read(stderr.fileno(), 65536).decode() if not ready else ''}"
         with grpc.insecure_channel(f"127.0.0.1:{line}") as channel:
             yield analyzer_pb2_grpc.AnalyzerStub(channel)
     finally:
