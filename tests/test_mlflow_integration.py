@@ -17,6 +17,8 @@ from tests.local_servers import free_port, http_ok, postgres, require, s3_server
 
 CLUSTER_HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.svc\.cluster\.local")
 TEST_KEYS = {"AWS_ACCESS_KEY_ID": "integration-test", "AWS_SECRET_ACCESS_KEY": "integration-test-secret"}
+pytestmark = pytest.mark.integration  # PostgreSQL, an S3 server and the MLflow server, for real
+
 DB_PASSWORD = "s3cr3t/with:reserved@chars"  # the launcher must URL-quote it
 
 

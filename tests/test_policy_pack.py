@@ -600,6 +600,7 @@ def analyzer():
         process.wait()
 
 
+@pytest.mark.integration
 def test_cli_loads_the_pack_with_every_policy_mandatory(analyzer):
     from google.protobuf import empty_pb2
     from pulumi.runtime.proto import analyzer_pb2
@@ -657,6 +658,7 @@ def _engine_violations(analyzer, registrations: list[Registration]) -> set[tuple
     return found
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_engine_path_reports_what_the_offline_harness_reports(analyzer, stacks, stack):
     """Each stack with its violation cases applied at once (a case whose target an earlier case
