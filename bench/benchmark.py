@@ -60,7 +60,8 @@ def measure(command: list[str], runs: int, cwd: Path = ROOT) -> tuple[float, flo
         _, status, usage = os.wait4(process.pid, 0)
         seconds.append(time.perf_counter() - started)
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise SystemExit(f"{' '.join(command)} failed: {stderr[-2000:]}")
         peaks.append(usage.ru_maxrss / 1024)  # Linux reports KiB
     return statistics.median(seconds), statistics.median(peaks)
 
@@ -104,7 +105,7 @@ def scaled_root(tmp: Path, name: str, pools: int, models: int) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {runs} runs each (median)")

@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     from offline.render import ROOT, render
     from stacks.errors import ConfigError
 
-    parser = argparse.ArgumentParser(prog="python -m offline.graph", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m offline.graph", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="output folder (default: build/<stack>)")
     parser.add_argument("--root", type=Path, default=ROOT, help="project folder with __main__.py and the stack files")

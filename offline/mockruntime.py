@@ -201,7 +201,8 @@ def run_program(
     from pulumi.runtime.sync_await import _sync_await
 
     monitor = RecordingMonitor(PlatformMocks(region))
-    settings.set_root_resource(None)  # each run starts a fresh stack
+    # each run starts a fresh stack (pulumi types the argument as Resource, but the variable holds Resource | None)
+    settings.set_root_resource(None)  # pyright: ignore[reportArgumentType]
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys or [])
     recording = recording or Recording(stack=stack)

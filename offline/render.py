@@ -149,7 +149,7 @@ def summary(recording) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m offline.render", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m offline.render", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="output folder (default: build/<stack>)")
     parser.add_argument("--root", type=Path, default=ROOT, help="project folder with __main__.py and the stack files")

@@ -140,7 +140,8 @@ def eks_endpoint_restricted(args: ResourceValidationArgs, report: ReportViolatio
     cidrs = list(vpc.get("publicAccessCidrs") or ["0.0.0.0/0"])  # AWS default: everywhere
     if any(is_world(cidr) for cidr in cidrs):
         report(
-            f"EKS cluster '{args.name}' has a public API endpoint open to {cidrs}: set endpointPublicAccess false or list publicAccessCidrs"
+            f"EKS cluster '{args.name}' has a public API endpoint open to {cidrs}: set endpointPublicAccess false or list publicAccessCidrs",
+            args.urn,
         )
 
 
@@ -148,7 +149,7 @@ def eks_endpoint_restricted(args: ResourceValidationArgs, report: ReportViolatio
 def eks_secrets_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     configs = as_list(args.props.get("encryptionConfig"))
     if not any("secrets" in as_list(c.get("resources")) and get(c, "provider", "keyArn") for c in configs):
-        report(f"EKS cluster '{args.name}' has no encryptionConfig with a KMS key for resources ['secrets']")
+        report(f"EKS cluster '{args.name}' has no encryptionConfig with a KMS key for resources ['secrets']", args.urn)
 
 
 @resource_policy(
@@ -159,7 +160,7 @@ def eks_secrets_encrypted(args: ResourceValidationArgs, report: ReportViolation)
 def eks_control_plane_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
     enabled = set(as_list(args.props.get("enabledClusterLogTypes")))
     if missing := [t for t in REQUIRED_CLUSTER_LOGS if t not in enabled]:
-        report(f"EKS cluster '{args.name}' does not enable control plane logs {missing} (enabledClusterLogTypes)")
+        report(f"EKS cluster '{args.name}' does not enable control plane logs {missing} (enabledClusterLogTypes)", args.urn)
 
 
 # ---- Node metadata -----------------------------------------------------------------------------
@@ -173,14 +174,17 @@ def eks_control_plane_logs(args: ResourceValidationArgs, report: ReportViolation
 def imdsv2_required(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type in EKS_NODE_GROUP:
         if not args.props.get("launchTemplate"):
-            report(f"EKS node group '{args.name}' has no launchTemplate, so nothing enforces IMDSv2 on its nodes")
+            report(f"EKS node group '{args.name}' has no launchTemplate, so nothing enforces IMDSv2 on its nodes", args.urn)
         return
     metadata = args.props.get("metadataOptions") or {}
     if metadata.get("httpEndpoint") == "disabled":
         return  # no metadata service at all
     if metadata.get("httpTokens") != "required":
         kind = "Launch template" if args.resource_type in LAUNCH_TEMPLATE else "Instance"
-        report(f"{kind} '{args.name}' allows IMDSv1: set metadataOptions.httpTokens to 'required' (is {metadata.get('httpTokens')!r})")
+        report(
+            f"{kind} '{args.name}' allows IMDSv1: set metadataOptions.httpTokens to 'required' (is {metadata.get('httpTokens')!r})",
+            args.urn,
+        )
 
 
 # ---- RDS ---------------------------------------------------------------------------------------
@@ -198,7 +202,7 @@ def _rds_settings(args: ResourceValidationArgs):
 def rds_storage_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = _rds_settings(args)
     if props is not None and props.get("storageEncrypted") is not True:
-        report(f"RDS '{args.name}' does not encrypt its storage (storageEncrypted)")
+        report(f"RDS '{args.name}' does not encrypt its storage (storageEncrypted)", args.urn)
 
 
 @resource_policy(
@@ -210,14 +214,16 @@ def rds_backups(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = _rds_settings(args)
     if props is not None and (props.get("backupRetentionPeriod") or 0) < MIN_BACKUP_RETENTION_DAYS:
         days = number(props.get("backupRetentionPeriod"))
-        report(f"RDS '{args.name}' keeps backups for {days!r} days (backupRetentionPeriod), fewer than {MIN_BACKUP_RETENTION_DAYS}")
+        report(
+            f"RDS '{args.name}' keeps backups for {days!r} days (backupRetentionPeriod), fewer than {MIN_BACKUP_RETENTION_DAYS}", args.urn
+        )
 
 
 @resource_policy("rds-deletion-protection", "RDS instances and clusters have deletion protection on.", RDS_INSTANCE + RDS_CLUSTER)
 def rds_deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = _rds_settings(args)
     if props is not None and props.get("deletionProtection") is not True:
-        report(f"RDS '{args.name}' has no deletion protection (deletionProtection)")
+        report(f"RDS '{args.name}' has no deletion protection (deletionProtection)", args.urn)
 
 
 # ---- Security groups (stack policy: the exception depends on the load balancer using the group) --

@@ -123,7 +123,9 @@ def k8s_no_privileged_containers(args: ResourceValidationArgs, report: ReportVio
         return
     for path, container in containers(args):
         if get(container, "securityContext", "privileged") is True:
-            report(f"{kind_of(args.resource_type)} '{args.name}': {_label(path, container)} is privileged in namespace {namespace!r}")
+            report(
+                f"{kind_of(args.resource_type)} '{args.name}': {_label(path, container)} is privileged in namespace {namespace!r}", args.urn
+            )
 
 
 @resource_policy(
@@ -135,7 +137,9 @@ def k8s_requests_and_limits(args: ResourceValidationArgs, report: ReportViolatio
     for path, container in containers(args):
         missing = [f"{k}.{n}" for k in RESOURCE_KEYS for n in RESOURCE_NAMES if get(container, "resources", k, n) is None]
         if missing:
-            report(f"{kind_of(args.resource_type)} '{args.name}': {_label(path, container)} has no resources {', '.join(missing)}")
+            report(
+                f"{kind_of(args.resource_type)} '{args.name}': {_label(path, container)} has no resources {', '.join(missing)}", args.urn
+            )
 
 
 @resource_policy(
@@ -147,7 +151,7 @@ def k8s_image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> N
     for path, container in containers(args):
         image = container.get("image")
         if isinstance(image, str) and (why := image_problem(image)):
-            report(f"{kind_of(args.resource_type)} '{args.name}': {_label(path, container)} image {image!r} {why}")
+            report(f"{kind_of(args.resource_type)} '{args.name}': {_label(path, container)} image {image!r} {why}", args.urn)
 
 
 @resource_policy(
@@ -162,7 +166,7 @@ def k8s_no_host_path(args: ResourceValidationArgs, report: ReportViolation) -> N
         return
     kind = kind_of(args.resource_type)
     if kind == "PersistentVolume" and get(args.props, "spec", "hostPath"):
-        report(f"PersistentVolume '{args.name}' is a hostPath volume")
+        report(f"PersistentVolume '{args.name}' is a hostPath volume", args.urn)
 
     def walk(node: Any, path: str) -> Iterator[str]:
         if isinstance(node, Mapping):
@@ -177,7 +181,7 @@ def k8s_no_host_path(args: ResourceValidationArgs, report: ReportViolation) -> N
                 yield from walk(item, f"{path}[{i}]")
 
     for found in walk(args.props.get("spec"), "spec"):
-        report(f"{kind} '{args.name}': hostPath volume {found} in namespace {namespace!r}")
+        report(f"{kind} '{args.name}': hostPath volume {found} in namespace {namespace!r}", args.urn)
 
 
 # ---- Helm releases -----------------------------------------------------------------------------
@@ -211,10 +215,10 @@ def helm_release_pinned(args: ResourceValidationArgs, report: ReportViolation) -
     chart, version = str(args.props.get("chart") or ""), args.props.get("version")
     local_chart = chart.startswith((".", "/"))
     if not local_chart and not EXACT_CHART_VERSION.match(str(version or "")):
-        report(f"Helm release '{args.name}' of chart {chart!r} has no exact chart version (version {version!r})")
+        report(f"Helm release '{args.name}' of chart {chart!r} has no exact chart version (version {version!r})", args.urn)
     for path, image in value_images(args.props.get("values")):
         if why := image_problem(image):
-            report(f"Helm release '{args.name}': {path} image {image!r} {why}")
+            report(f"Helm release '{args.name}': {path} image {image!r} {why}", args.urn)
 
 
 POLICIES = [

@@ -20,8 +20,9 @@ the properties these policies read are the same values.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from inspect import isawaitable
 from typing import Any
 
@@ -33,6 +34,7 @@ from pulumi_policy import (
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
+    ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -139,22 +141,28 @@ def run(policies: Iterable[Policy], registrations: Iterable[Any], config: Mappin
     for policy in policies:
         level = policy.enforcement_level or PACK_ENFORCEMENT
         policy_config = {**default_config(policy), **((config or {}).get(policy.name) or {})}
+        # (urn of the resource validated or None for the stack, the policy's validate with its args bound)
+        targets: list[tuple[str | None, Callable[[ReportViolation], Awaitable[Any] | None]]]
         if isinstance(policy, ResourceValidationPolicy):
-            targets = [(stack.resource_args(r, policy_config), r.urn) for r in stack.registrations]
+            targets = [(r.urn, partial(policy.validate, stack.resource_args(r, policy_config))) for r in stack.registrations]
         elif isinstance(policy, StackValidationPolicy):
-            targets = [(stack.stack_args(policy_config), None)]
+            targets = [(None, partial(policy.validate, stack.stack_args(policy_config)))]
         else:
             raise TypeError(f"unsupported policy type {type(policy).__name__}")
-        for args, resource_urn in targets:
+        for resource_urn, validate in targets:
             try:
-                result = policy.validate(args, _reporter(violations, policy.name, level, resource_urn))
+                result = validate(_reporter(violations, policy.name, level, resource_urn))
                 if isawaitable(result):
-                    asyncio.run(result)
+                    asyncio.run(_awaited(result))
             except UnknownValueError as error:
                 violations.append(
                     Violation(policy.name, EnforcementLevel.ADVISORY, f"can't run during preview: {error.message}", resource_urn)
                 )
     return violations
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def _reporter(violations: list[Violation], policy: str, level: EnforcementLevel, resource_urn: str | None):

@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -28,9 +29,14 @@ def free_port() -> int:
 def require(condition: bool, what: str) -> None:
     """Skip locally when a tool is missing; in CI (CI=true) that is a failure, not a skip."""
     if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{what} is missing: .ci/run must install it")
-        pytest.skip(f"{what} is not installed")
+        missing(what)
+
+
+def missing(what: str) -> NoReturn:
+    """``require`` for a tool known to be missing."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is missing: .ci/run must install it")
+    pytest.skip(f"{what} is not installed")
 
 
 def wait_until(check, what: str, timeout: float = 60) -> None:
@@ -71,7 +77,8 @@ def _run(command: list[str], **kwargs) -> None:
 @contextlib.contextmanager
 def postgres(*, user: str, password: str, database: str) -> Iterator[int]:
     bin_dir = _postgres_bin()
-    require(bin_dir is not None, "PostgreSQL (Debian package postgresql)")
+    if bin_dir is None:
+        missing("PostgreSQL (Debian package postgresql)")
     # Not under pytest's tmp root: that is private to root, and the server runs as postgres.
     tmp = Path(tempfile.mkdtemp(prefix="ai-platform-pg-"))
     tmp.chmod(0o755)

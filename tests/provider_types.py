@@ -46,10 +46,12 @@ def args_type(token: str) -> type:
     package, module_name, _ = token.split(":")
     importlib.import_module(f"pulumi_{package}")  # importing the SDK registers its modules
     module = rpc.get_resource_module(package, module_name, "")
-    if module is None or token not in module.mod_info["classes"]:
+    # The SDKs' generated Module classes have mod_info; pulumi's ResourceModule base does not declare it.
+    mod_info: dict[str, Any] = getattr(module, "mod_info", None) or {"classes": {}}
+    if token not in mod_info["classes"]:
         raise LookupError(f"the installed pulumi_{package} SDK defines no resource {token}")
-    python_module = importlib.import_module(module.mod_info["fqn"])
-    resource = getattr(python_module, module.mod_info["classes"][token])
+    python_module = importlib.import_module(mod_info["fqn"])
+    resource = getattr(python_module, mod_info["classes"][token])
     # When a nested input type already has the name <Class>Args (pulumi_aws.s3.BucketVersioningArgs
     # is the legacy Bucket's block), the SDK names the resource's own inputs <Class>InitArgs.
     own_module = sys.modules[resource.__module__]

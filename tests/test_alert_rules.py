@@ -76,6 +76,7 @@ def known_metrics(groups: list[dict]) -> set[str]:
 # --- promtool -----------------------------------------------------------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "args",
     [
@@ -97,12 +98,14 @@ def test_promtool_checks_every_rule_group_the_component_renders(tmp_path, args):
     assert f"SUCCESS: {rules} rules found" in result.stdout
 
 
+@pytest.mark.integration
 def test_promtool_check_rejects_a_broken_expression(tmp_path):
     broken = [{"name": "broken", "rules": [{"alert": "Broken", "expr": "sum by (gpu (DCGM_FI_DEV_GPU_UTIL)"}]}]
     result = run_promtool("check", "rules", str(write_rules(tmp_path / "rules.yaml", broken)))
     assert result.returncode != 0
 
 
+@pytest.mark.integration
 def test_rule_unit_tests_pass(tmp_path):
     # The unit tests pin expressions, durations and labels; annotations are free text checked above
     # (template syntax, by promtool) and below (present on every alert).
@@ -243,6 +246,7 @@ print(client.get("/metrics").get_data(as_text=True))
 """
 
 
+@pytest.mark.integration
 def test_mlflow_exports_the_request_counter_the_rules_read(tmp_path):
     """The MLflow server as ModelRegistry runs it (``--expose-prometheus``) counts requests by status."""
     pytest.importorskip("mlflow")

@@ -17,6 +17,8 @@ from tests.local_servers import require
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.integration  # checkov, from its own virtualenv
+
 
 def _checkov() -> str | None:
     # CI installs checkov in its own virtualenv: its pins would fight the project's.

@@ -37,6 +37,7 @@ def recording_rules(exprs: list[str]) -> list[dict]:
     return [{"name": "dashboards", "rules": [{"record": f"dashboard:query_{i}:expr", "expr": as_promql(e)} for i, e in enumerate(exprs)]}]
 
 
+@pytest.mark.integration
 def test_every_dashboard_query_parses(tmp_path):
     exprs = [expr for _, expr in all_queries()]
     assert len(exprs) >= 25
@@ -45,6 +46,7 @@ def test_every_dashboard_query_parses(tmp_path):
     assert f"SUCCESS: {len(exprs)} rules found" in result.stdout
 
 
+@pytest.mark.integration
 def test_the_parse_check_rejects_a_broken_query(tmp_path):
     rules = recording_rules(["sum by (Hostname) (rate(DCGM_FI_DEV_POWER_USAGE[$__rate_interval])"])
     assert run_promtool("check", "rules", str(write_rules(tmp_path / "dashboards.yaml", rules))).returncode != 0

@@ -17,6 +17,8 @@ from tests.local_servers import free_port, http_ok, postgres, require, s3_server
 
 CLUSTER_HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.svc\.cluster\.local")
 TEST_KEYS = {"AWS_ACCESS_KEY_ID": "integration-test", "AWS_SECRET_ACCESS_KEY": "integration-test-secret"}
+pytestmark = pytest.mark.integration  # PostgreSQL, an S3 server and the MLflow server, for real
+
 DB_PASSWORD = "s3cr3t/with:reserved@chars"  # the launcher must URL-quote it
 
 
@@ -82,7 +84,9 @@ def mlflow_server(rendered, tmp_path_factory):
     db = {"user": env_by_name["DB_USER"], "password": DB_PASSWORD, "database": env_by_name["DB_NAME"]}
     with postgres(**db) as pg_port, s3_server() as s3_port:
         ports = {5432: pg_port, 9000: s3_port, 5000: free_port()}
-        bucket = re.search(r"s3://([^/]+)/", " ".join(container["args"])).group(1)
+        bucket_url = re.search(r"s3://([^/]+)/", " ".join(container["args"]))
+        assert bucket_url, "the MLflow server's args name no s3:// artifact root"
+        bucket = bucket_url.group(1)
         s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{s3_port}", region_name="us-east-1", **_boto_keys())
         s3.create_bucket(Bucket=bucket)
         password_file = tmp / "password"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import select
 import subprocess
 import sys
@@ -586,10 +587,12 @@ def analyzer():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None  # both piped
     try:
-        ready, _, _ = select.select([process.stdout], [], [], 60)
-        line = process.stdout.readline().decode().strip() if ready else ""
-        assert line.isdigit(), f"policy pack did not start: {line!r} {process.stderr.read1().decode() if not ready else ''}"
+        ready, _, _ = select.select([stdout], [], [], 60)
+        line = stdout.readline().decode().strip() if ready else ""
+        assert line.isdigit(), f"policy pack did not start: {line!r} {os.read(stderr.fileno(), 65536).decode() if not ready else ''}"
         with grpc.insecure_channel(f"127.0.0.1:{line}") as channel:
             yield analyzer_pb2_grpc.AnalyzerStub(channel)
     finally:
@@ -597,6 +600,7 @@ def analyzer():
         process.wait()
 
 
+@pytest.mark.integration
 def test_cli_loads_the_pack_with_every_policy_mandatory(analyzer):
     from google.protobuf import empty_pb2
     from pulumi.runtime.proto import analyzer_pb2
@@ -654,6 +658,7 @@ def _engine_violations(analyzer, registrations: list[Registration]) -> set[tuple
     return found
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_engine_path_reports_what_the_offline_harness_reports(analyzer, stacks, stack):
     """Each stack with its violation cases applied at once (a case whose target an earlier case

@@ -93,7 +93,8 @@ def test_the_sdk_sends_a_nested_typo_as_is_and_the_checker_flags_it():
     # The premise of this file, end to end: known snake_case keys of a nested dict are renamed to
     # wire names, an unknown one passes through untouched, and only the checker notices.
     def build():
-        aws.ec2.LaunchTemplate("lt", metadata_options={"http_tokens": "required", "http_tokenz": "required"})
+        # The SDK's type rejects the typo statically; at run time it passes through, which is what this checks.
+        aws.ec2.LaunchTemplate("lt", metadata_options={"http_tokens": "required", "http_tokenz": "required"})  # pyright: ignore[reportArgumentType]
 
     (template,) = run_components(build).of_type(LAUNCH_TEMPLATE)
     assert template.inputs["metadataOptions"] == {"httpTokens": "required", "http_tokenz": "required"}

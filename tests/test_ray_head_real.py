@@ -29,6 +29,8 @@ from components.compute.ray_cluster import RAY_VERSION
 from tests.conftest import run_components
 
 # Sized for a small CI runner (2 cores): 1 CPU, and 30% of 2 GiB for the object store (614 MiB).
+pytestmark = pytest.mark.integration  # a real Ray head
+
 HEAD = {"cpu": 1, "memory_gib": 2}
 EXPECTED = {"CPU": 1.0, "GPU": 0.0, "object_store_memory": float(614 * 2**20)}
 START_TIMEOUT_S = 90

@@ -56,6 +56,7 @@ def test_svg_needs_graphviz(monkeypatch):
     assert graph.svg("digraph { a -> b }") is None
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (Debian package graphviz) is not installed")
 def test_write_renders_an_svg_with_graphviz(rendered, tmp_path):
     written = graph.write(rendered("dev"), tmp_path)
