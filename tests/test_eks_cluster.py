@@ -51,7 +51,7 @@ def test_endpoint_is_private_by_default(default_cluster):
 
 
 def test_public_endpoint_is_limited_to_the_given_ranges():
-    recording = _eks(endpoint_public_access=True, public_access_cidrs=["198.51.100.0/24"])
+    recording = _eks(endpoint={"public_access": True, "public_access_cidrs": ["198.51.100.0/24"]})
     vpc_config = recording.named("aws:eks/cluster:Cluster", "c").inputs["vpcConfig"]
     assert vpc_config["endpointPublicAccess"] is True
     assert vpc_config["publicAccessCidrs"] == ["198.51.100.0/24"]
@@ -128,7 +128,7 @@ def test_deletion_protection_is_on_by_default(default_cluster):
 
 @pytest.mark.parametrize(("mode", "expected"), [("onePerAz", 3), ("single", 1)])
 def test_nat_gateways(mode, expected):
-    recording = _eks(nat_gateways=mode)
+    recording = _eks(vpc={"nat_gateways": mode})
     assert len(recording.of_type("aws:ec2/natGateway:NatGateway")) == expected
     private_routes = [t for t in recording.of_type("aws:ec2/routeTable:RouteTable") if "private" in t.name]
     assert len(private_routes) == 3

@@ -31,13 +31,13 @@ pool = cluster.add_gpu_pool(
     "gpu",
     {
         "instance_types": config.get_object("instanceTypes") or ["g6e.xlarge"],
-        "capacity_type": "SPOT" if config.get_bool("spot") else "ON_DEMAND",
+        "capacity_type": "spot" if config.get_bool("spot") else "onDemand",
         "max_size": config.get_int("maxSize") or 2,
         "time_slicing_replicas": config.get_int("timeSlicingReplicas"),
     },
 )
 on_cluster = pulumi.ResourceOptions(provider=cluster.k8s_provider)
-GpuOperator("gpu-operator", {"driver_preinstalled": True, "node_pools": [pool]}, on_cluster)
+GpuOperator("gpu-operator", {"driver": "preinstalled", "node_pools": [pool]}, on_cluster)
 if config.get_bool("clusterAutoscaler") is not False:
     ClusterAutoscaler("cluster-autoscaler", {"cluster": cluster, "region": region}, on_cluster)
 
