@@ -92,7 +92,7 @@ class ClusterConfig(EksClusterOptions):
     kubeconfig_context: str | None = None
     """Context of the local kubeconfig (existing clusters only); default ``kind-<name>``."""
     # provider: eks
-    vpc: VpcConfig = VpcConfig()
+    vpc: VpcConfig = VpcConfig()  # pyright: ignore[reportIncompatibleVariableOverride]  (frozen: read-only, so a subtype is safe)
     """The cluster's network."""
 
 

@@ -6,7 +6,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 import pulumi
 import pulumi_aws as aws
@@ -15,6 +15,7 @@ from pydantic import Field
 
 from .. import versions
 from ..core.args import Options, parse_args
+from ..core.contracts import EksClusterLike
 from ..core.problems import Problem, escape
 from ..core.types import Cidr, InstanceType, RoleArn, matches
 from ..core.util import LABEL_PREFIX, assume_role_policy
@@ -34,9 +35,9 @@ SYSTEM_ROLE_LABEL = f"{LABEL_PREFIX}/node-role"
 EKS_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
 """Kubernetes minors in EKS standard support (late 2026)."""
 EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
-EKS_ADDONS: tuple[str, ...] = get_args(EksAddon)
+EKS_ADDONS: tuple[EksAddon, ...] = get_args(EksAddon)
 ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
-CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = get_args(ControlPlaneLog)
+CONTROL_PLANE_LOG_TYPES: tuple[ControlPlaneLog, ...] = get_args(ControlPlaneLog)
 AddonVersion = Annotated[str, matches(re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"), "an EKS add-on version such as v1.20.4-eksbuild.1")]
 
 
@@ -177,7 +178,7 @@ class EksCluster(EksClusterBase):
         self.availability_zones = list(a.availability_zones)
         self.tags = dict(a.tags)
         self._name = name
-        self._addon_versions: dict[str, str] = dict(a.addon_versions)
+        self._addon_versions: dict[str, str] = {str(k): v for k, v in a.addon_versions.items()}
         self._child = pulumi.ResourceOptions(parent=self)
 
         vpc = Vpc(
@@ -343,7 +344,7 @@ class EksCluster(EksClusterBase):
             aws.iam.RolePolicyAttachment(f"{self._name}-node-{index}", role=role.name, policy_arn=arn, opts=self._child)
         return role
 
-    def _system_node_group(self, group: SystemNodeGroupOptions, role: aws.iam.Role, after: list[pulumi.Resource]) -> aws.eks.NodeGroup:
+    def _system_node_group(self, group: SystemNodeGroupOptions, role: aws.iam.Role, after: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
         template = node_launch_template(f"{self._name}-system", root_volume_gib=group.disk_size_gib, tags=self.tags, parent=self)
         return aws.eks.NodeGroup(
             f"{self._name}-system",
@@ -379,9 +380,11 @@ class EksCluster(EksClusterBase):
 
     def _addon_identity(self, addon: str, namespace: str, service_account: str, policy_arn: str) -> dict:
         """Role wiring for an add-on: the add-on itself binds it (IRSA role ARN or Pod Identity)."""
+        # pyright checks a protocol's mutable attributes invariantly, against the narrower types it
+        # infers from this class's assignments (Output[str] where EksClusterBase declares Output | None).
         role = service_account_role(
             f"{self._name}-{addon}",
-            self,
+            cast(EksClusterLike, self),
             namespace,
             service_account,
             managed_policy_arns=(policy_arn,),
