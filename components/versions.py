@@ -46,3 +46,7 @@ KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.5.3", "https://promet
 ENVOY_GATEWAY = Chart("gateway-helm", "v1.6.1", "oci://docker.io/envoyproxy")
 ENVOY_GATEWAY_IMAGE = f"docker.io/envoyproxy/gateway:{ENVOY_GATEWAY.version}"
 ENVOY_PROXY_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.36.3"  # the Envoy release of gateway v1.6.1
+
+# The Kubernetes minor a cluster runs unless its Args say otherwise (EksCluster, ExistingCluster,
+# ExistingEksCluster); cluster-autoscaler above matches it.
+KUBERNETES = "1.35"

@@ -15,17 +15,19 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from components.cluster.cluster_autoscaler import ClusterAutoscalerOptions
+from components.cluster.eks_cluster import EksClusterOptions
+from components.cluster.eks_cluster import problems as eks_cluster_problems
 from components.cluster.gpu_catalog import GPU_INSTANCE_TYPES, gpu_resources
-from components.cluster.gpu_node_pool import GpuNodePoolOptions, size_problems
+from components.cluster.gpu_node_pool import GpuNodePoolOptions
 from components.cluster.gpu_node_pool import problems as gpu_pool_problems
+from components.cluster.vpc import VpcOptions
+from components.cluster.workload_access import WorkloadAccessOptions
+from components.compute.gpu_operator import GpuOperatorOptions
 from stacks.errors import NAMESPACE, ConfigError, Problem, key_path
 
-EKS_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
-"""Kubernetes minors in EKS standard support (late 2026)."""
 EXISTING_CLUSTER_VERSIONS = tuple(f"1.{minor}" for minor in range(25, 38))
 """Minors we can check rendered objects against (kubernetes-validate's schemas)."""
-EKS_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent")
-CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -67,58 +69,31 @@ InstanceType = Annotated[str, _matches(_INSTANCE_TYPE, "an EC2 instance type suc
 RoleArn = Annotated[str, _matches(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
 LabelKey = Annotated[str, _matches(_LABEL_KEY, "a Kubernetes label key")]
 Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
-AddonVersion = Annotated[str, _matches(re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"), "an EKS add-on version such as v1.20.4-eksbuild.1")]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-class VpcConfig(_Model):
-    cidr: Cidr = "10.0.0.0/16"
-    """VPC range, /16 to /20; split into three private and three public subnets."""
-    nat_gateways: Literal["onePerAz", "single"] = "onePerAz"
-    """``onePerAz`` survives an AZ outage; ``single`` costs less."""
+class VpcConfig(VpcOptions):
     availability_zones: list[str] | None = None
     """Three AZs of the region; default: the region's ``a``, ``b`` and ``c`` zones."""
 
 
-class EndpointConfig(_Model):
-    public_access: bool = False
-    """Expose the API endpoint on the internet; the private endpoint is always on."""
-    public_access_cidrs: list[Cidr] = []
-    """Source ranges allowed on the public endpoint; required when ``publicAccess`` is on."""
+class ClusterConfig(EksClusterOptions):
+    """The EKS cluster's options (``EksClusterOptions``) plus the provider choice; on ``existing``
+    only ``name``, ``kubernetesVersion`` and ``kubeconfigContext`` apply."""
 
-
-class NodeGroupConfig(_Model):
-    instance_types: list[InstanceType] = Field(default=["m7i.xlarge"], min_length=1)
-    min_size: int = Field(default=2, ge=1, le=100)
-    desired_size: int = Field(default=2, ge=1, le=100)
-    max_size: int = Field(default=4, ge=1, le=100)
-    disk_size_gib: int = Field(default=50, ge=20, le=1000)
-
-
-class ClusterConfig(_Model):
     provider: Literal["eks", "existing"]
     """``eks`` creates VPC + EKS; ``existing`` targets a cluster from a kubeconfig context."""
     name: Name
-    kubernetes_version: str = "1.35"
+    """The cluster's name."""
     # provider: existing
     kubeconfig_context: str | None = None
     """Context of the local kubeconfig (existing clusters only); default ``kind-<name>``."""
     # provider: eks
-    vpc: VpcConfig = VpcConfig()
-    endpoint: EndpointConfig = EndpointConfig()
-    admin_role_arns: list[RoleArn] = []
-    """IAM roles given cluster-admin through EKS access entries."""
-    workload_identity: Literal["podIdentity", "irsa"] = "podIdentity"
-    control_plane_logs: list[Literal[CONTROL_PLANE_LOG_TYPES]] = list(CONTROL_PLANE_LOG_TYPES)  # type: ignore[valid-type]
-    log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365] = 90
-    system_node_group: NodeGroupConfig = NodeGroupConfig()
-    addon_versions: dict[Literal[EKS_ADDONS], AddonVersion] = {}  # type: ignore[valid-type]
-    """Pinned EKS add-on versions; unset add-ons get EKS's default for the Kubernetes minor."""
-    deletion_protection: bool = True
-    """EKS refuses to delete the cluster until this is turned off."""
+    vpc: VpcConfig = VpcConfig()  # pyright: ignore[reportIncompatibleVariableOverride]  (frozen: read-only, so a subtype is safe)
+    """The cluster's network."""
 
 
 EKS_ONLY_CLUSTER_KEYS = (
@@ -139,20 +114,14 @@ class GpuPoolConfig(GpuNodePoolOptions):
     """The pool's name: its node group, its ``ai-platform.io/pool`` label."""
 
 
-class GpuOperatorConfig(_Model):
+class GpuOperatorConfig(GpuOperatorOptions):
     enabled: bool = True
-    driver: Literal["preinstalled", "operator"] = "preinstalled"
-    """``preinstalled``: the node image ships driver and toolkit (EKS AL2023 NVIDIA AMI)."""
-    mig_strategy: Literal["none", "single", "mixed"] = "none"
-    dcgm_exporter: bool = True
-    default_time_slicing_replicas: int | None = Field(default=None, ge=2, le=64)
-    """Time-slicing for GPU nodes outside any pool (a local GPU machine in dev)."""
+    """Install the NVIDIA GPU Operator."""
 
 
-class ClusterAutoscalerConfig(_Model):
+class ClusterAutoscalerConfig(ClusterAutoscalerOptions):
     enabled: bool = True
-    scale_down_unneeded_time: Annotated[str, _matches(re.compile(r"^\d+[smh]$"), "a duration such as 10m")] = "10m"
-    expander: Literal["least-waste", "priority", "random", "most-pods", "price"] = "least-waste"
+    """Install the cluster-autoscaler (EKS only)."""
 
 
 class ObjectStoreConfig(_Model):
@@ -293,14 +262,9 @@ class RayClusterConfig(_Model):
         return args
 
 
-GroupName = Annotated[str, _matches(re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.:@/]*$"), "a group name such as ml-deployers")]
-
-
-class AccessConfig(_Model):
+class AccessConfig(WorkloadAccessOptions):
     """Who may deploy models and run Ray jobs, and who may only look (namespace-scoped RBAC)."""
 
-    deployer_groups: list[GroupName] = ["ai-platform:deployers"]
-    viewer_groups: list[GroupName] = ["ai-platform:viewers"]
     deployer_role_arns: list[RoleArn] = []
     """EKS: IAM roles whose sessions join the first deployer group (access entries)."""
     viewer_role_arns: list[RoleArn] = []
@@ -599,19 +563,10 @@ def _cluster_problems(config: StackConfig) -> list[Problem]:
     cluster = config.platform.cluster
     if not config.is_eks:
         return _existing_cluster_problems(config)
-    problems = []
-    if cluster.kubernetes_version not in EKS_VERSIONS:
-        problems.append(
-            Problem(
-                key_path("cluster", "kubernetesVersion"),
-                f"EKS standard support covers {', '.join(EKS_VERSIONS)} (got {cluster.kubernetes_version!r})",
-            )
-        )
+    problems = [Problem(key_path("cluster", *p.path_as(to_camel)), p.message_as(to_camel)) for p in eks_cluster_problems(cluster)]
     if not config.region:
         problems.append(Problem("aws:region", "required for cluster.provider 'eks'; set it with `pulumi config set aws:region us-west-2`"))
-    problems += _vpc_problems(config)
-    problems += _endpoint_problems(cluster.endpoint)
-    problems += _size_problems(cluster.system_node_group, ("cluster", "systemNodeGroup"))
+    problems += _zone_problems(config)
     return problems
 
 
@@ -639,38 +594,15 @@ def _existing_cluster_problems(config: StackConfig) -> list[Problem]:
     return problems
 
 
-def _vpc_problems(config: StackConfig) -> list[Problem]:
-    vpc = config.platform.cluster.vpc
-    problems = []
-    prefix = ipaddress.IPv4Network(vpc.cidr).prefixlen
-    if not 16 <= prefix <= 20:
-        problems.append(Problem(key_path("cluster", "vpc", "cidr"), f"prefix must be /16 to /20 (got /{prefix})"))
-    zones = vpc.availability_zones
-    if zones is not None:
-        if len(zones) != 3 or len(set(zones)) != 3:
-            problems.append(Problem(key_path("cluster", "vpc", "availabilityZones"), f"must list 3 distinct zones (got {zones})"))
-        elif config.region and not all(z.startswith(config.region) for z in zones):
-            problems.append(
-                Problem(key_path("cluster", "vpc", "availabilityZones"), f"zones must be in region {config.region} (got {zones})")
-            )
-    return problems
-
-
-def _endpoint_problems(endpoint: EndpointConfig) -> list[Problem]:
-    path = key_path("cluster", "endpoint", "publicAccessCidrs")
-    if not endpoint.public_access:
-        if endpoint.public_access_cidrs:
-            return [Problem(path, "only valid with publicAccess: true")]
+def _zone_problems(config: StackConfig) -> list[Problem]:
+    zones = config.platform.cluster.vpc.availability_zones
+    if zones is None:
         return []
-    if not endpoint.public_access_cidrs:
-        return [Problem(path, "list the source CIDRs allowed on the public endpoint (required with publicAccess: true)")]
-    if any(ipaddress.IPv4Network(c).prefixlen == 0 for c in endpoint.public_access_cidrs):
-        return [Problem(path, "0.0.0.0/0 opens the API to the internet; list your own ranges or set publicAccess: false")]
+    if len(zones) != 3 or len(set(zones)) != 3:
+        return [Problem(key_path("cluster", "vpc", "availabilityZones"), f"must list 3 distinct zones (got {zones})")]
+    if config.region and not all(z.startswith(config.region) for z in zones):
+        return [Problem(key_path("cluster", "vpc", "availabilityZones"), f"zones must be in region {config.region} (got {zones})")]
     return []
-
-
-def _size_problems(group: Any, path: tuple) -> list[Problem]:
-    return [Problem(key_path(*path, *p.path_as(to_camel)), p.message_as(to_camel)) for p in size_problems(group)]
 
 
 def _gpu_pool_problems(config: StackConfig) -> list[Problem]:

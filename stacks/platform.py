@@ -28,8 +28,10 @@ class Platform:
     inference_services: list[Any] = field(default_factory=list)
 
     def export(self) -> None:
+        from components.core.contracts import EksClusterWithKubeconfig
+
         pulumi.export("kubernetesVersion", self.cluster.kubernetes_version)
-        if hasattr(self.cluster, "kubeconfig"):
+        if isinstance(self.cluster, EksClusterWithKubeconfig):
             pulumi.export("clusterName", self.cluster.cluster_name)
             pulumi.export("kubeconfig", self.cluster.kubeconfig)
         pulumi.export("gpuPools", {pool.name: pool.labels for pool in self.gpu_pools})
@@ -79,38 +81,22 @@ def build_platform(config: StackConfig) -> Platform:
 def _cluster(config: StackConfig) -> Any:
     c = config.platform.cluster
     if not config.is_eks:
-        from components.cluster.existing_cluster import ExistingCluster
+        from components.cluster.existing_cluster import ExistingCluster, ExistingClusterArgs
 
-        return ExistingCluster(
-            c.name,
-            {
-                "context": c.kubeconfig_context or f"kind-{c.name}",
-                "kubernetes_version": c.kubernetes_version,
-            },
-        )
-    from components.cluster.eks_cluster import EksCluster
+        return ExistingCluster(c.name, inject(ExistingClusterArgs, c, context=c.kubeconfig_context or f"kind-{c.name}"))
+    from components.cluster.eks_cluster import EksCluster, EksClusterArgs
 
     return EksCluster(
         c.name,
-        {
-            "cluster_name": c.name,
-            "region": config.region,
-            "availability_zones": config.availability_zones,
-            "kubernetes_version": c.kubernetes_version,
-            "vpc_cidr": c.vpc.cidr,
-            "nat_gateways": c.vpc.nat_gateways,
-            "endpoint_public_access": c.endpoint.public_access,
-            "public_access_cidrs": c.endpoint.public_access_cidrs,
-            "admin_role_arns": c.admin_role_arns,
-            "group_role_arns": _group_role_arns(config),
-            "workload_identity": c.workload_identity,
-            "control_plane_logs": c.control_plane_logs,
-            "log_retention_days": c.log_retention_days,
-            "system_node_group": c.system_node_group.model_dump(),
-            "addon_versions": c.addon_versions,
-            "deletion_protection": c.deletion_protection,
-            "tags": {"ai-platform/stack": config.stack, **config.platform.tags},
-        },
+        inject(
+            EksClusterArgs,
+            c,
+            cluster_name=c.name,
+            region=config.region,
+            availability_zones=config.availability_zones,
+            group_role_arns=_group_role_arns(config),
+            tags={"ai-platform/stack": config.stack, **config.platform.tags},
+        ),
     )
 
 
@@ -131,41 +117,31 @@ def _system_node_selector(config: StackConfig) -> dict[str, str]:
 
 
 def _cluster_autoscaler(cluster: Any, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.cluster.cluster_autoscaler import ClusterAutoscaler
+    from components.cluster.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 
-    settings = config.platform.cluster_autoscaler
-    return ClusterAutoscaler(
-        f"{config.platform.cluster.name}-autoscaler",
-        {
-            "cluster": cluster,
-            "region": config.region,
-            "expander": settings.expander,
-            "scale_down_unneeded_time": settings.scale_down_unneeded_time,
-            "node_selector": _system_node_selector(config),
-            "service_monitor": config.platform.observability.enabled,
-        },
-        opts,
+    args = inject(
+        ClusterAutoscalerArgs,
+        config.platform.cluster_autoscaler,
+        cluster=cluster,
+        region=config.region,
+        node_selector=_system_node_selector(config),
+        service_monitor=config.platform.observability.enabled,
     )
+    return ClusterAutoscaler(f"{config.platform.cluster.name}-autoscaler", args, opts)
 
 
 def _gpu_operator(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.compute.gpu_operator import GpuOperator
+    from components.compute.gpu_operator import GpuOperator, GpuOperatorArgs
 
-    settings = config.platform.gpu_operator
-    return GpuOperator(
-        "gpu-operator",
-        {
-            "driver_preinstalled": settings.driver == "preinstalled",
-            "mig_strategy": settings.mig_strategy,
-            "dcgm_exporter": settings.dcgm_exporter,
-            # Observability scrapes DCGM with its own PodMonitor: the operator need not wait for it.
-            "service_monitor": False,
-            "node_pools": platform.gpu_pools,
-            "default_time_slicing_replicas": settings.default_time_slicing_replicas,
-            "controller_node_selector": _system_node_selector(config),
-        },
-        opts,
+    args = inject(
+        GpuOperatorArgs,
+        config.platform.gpu_operator,
+        # Observability scrapes DCGM with its own PodMonitor: the operator need not wait for it.
+        service_monitor=False,
+        node_pools=platform.gpu_pools,
+        controller_node_selector=_system_node_selector(config),
     )
+    return GpuOperator("gpu-operator", args, opts)
 
 
 def _protect(setting: Optional[bool], config: StackConfig) -> bool:
@@ -321,7 +297,7 @@ def _group_role_arns(config: StackConfig) -> dict[str, list[str]]:
 
 def _workload_access(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
     """Deployer and viewer roles in every namespace where models or Ray clusters run."""
-    from components.cluster.workload_access import WorkloadAccess
+    from components.cluster.workload_access import WorkloadAccess, WorkloadAccessArgs
 
     namespaces: list[Any] = [c.namespace for c in platform.ray_clusters]
     waits: list[Any] = []
@@ -330,9 +306,8 @@ def _workload_access(platform: Platform, config: StackConfig, opts: pulumi.Resou
         waits += platform.kserve.model_namespace_ready
     if not namespaces:
         return None
-    access = config.platform.access
     return WorkloadAccess(
         "workload-access",
-        {"namespaces": namespaces, "deployer_groups": access.deployer_groups, "viewer_groups": access.viewer_groups},
+        inject(WorkloadAccessArgs, config.platform.access, namespaces=namespaces),
         pulumi.ResourceOptions(provider=platform.cluster.k8s_provider, depends_on=waits),
     )

@@ -51,7 +51,7 @@ def test_endpoint_is_private_by_default(default_cluster):
 
 
 def test_public_endpoint_is_limited_to_the_given_ranges():
-    recording = _eks(endpoint_public_access=True, public_access_cidrs=["198.51.100.0/24"])
+    recording = _eks(endpoint={"public_access": True, "public_access_cidrs": ["198.51.100.0/24"]})
     vpc_config = recording.named("aws:eks/cluster:Cluster", "c").inputs["vpcConfig"]
     assert vpc_config["endpointPublicAccess"] is True
     assert vpc_config["publicAccessCidrs"] == ["198.51.100.0/24"]
@@ -128,7 +128,7 @@ def test_deletion_protection_is_on_by_default(default_cluster):
 
 @pytest.mark.parametrize(("mode", "expected"), [("onePerAz", 3), ("single", 1)])
 def test_nat_gateways(mode, expected):
-    recording = _eks(nat_gateways=mode)
+    recording = _eks(vpc={"nat_gateways": mode})
     assert len(recording.of_type("aws:ec2/natGateway:NatGateway")) == expected
     private_routes = [t for t in recording.of_type("aws:ec2/routeTable:RouteTable") if "private" in t.name]
     assert len(private_routes) == 3
@@ -155,3 +155,60 @@ def test_subnet_ranges_do_not_overlap():
     assert private == ["10.40.0.0/18", "10.40.64.0/18", "10.40.128.0/18"]
     assert all(not a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
     assert all(n.subnet_of(ipaddress.IPv4Network("10.40.0.0/16")) for n in networks)
+
+
+def test_bad_input_is_refused_before_anything_registers():
+    from components.cluster.eks_cluster import EksCluster
+    from components.core.problems import InputError
+    from offline.mockruntime import Recording, run_program
+
+    recording = Recording(stack="test")
+    args = {
+        "cluster_name": "c",
+        "region": "us-west-2",
+        "availability_zones": ZONES,
+        "kubernetes_version": "1.30",
+        "vpc": {"cidr": "10.0.0.0/24"},
+        "endpoint": {"public_access": True, "public_access_cidrs": ["0.0.0.0/0"]},
+        "system_node_group": {"min_size": 3, "desired_size": 2},
+    }
+    with pytest.raises(InputError) as raised:
+        run_program(lambda: EksCluster("c", args), stack="test", config={}, recording=recording)
+    assert recording.registrations == []
+    assert {str(p) for p in raised.value.problems} == {
+        "kubernetes_version: EKS standard support covers 1.34, 1.35, 1.36, 1.37 (got '1.30')",
+        "vpc.cidr: prefix must be /16 to /20 (got /24)",
+        "endpoint.public_access_cidrs: 0.0.0.0/0 opens the API to the internet; list your own ranges or set public_access: false",
+        "system_node_group.desired_size: must be >= min_size (3) (got 2)",
+    }
+
+
+def test_created_and_existing_eks_clusters_meet_the_same_contract():
+    from components.cluster.eks_cluster import EksCluster
+    from components.cluster.existing_cluster import ExistingCluster
+    from components.cluster.existing_eks_cluster import ExistingEksCluster
+    from components.core.contracts import EksClusterLike, EksClusterWithKubeconfig, KubernetesCluster
+
+    clusters = {}
+
+    def build():
+        clusters["eks"] = EksCluster("c", {"cluster_name": "c", "region": "us-west-2", "availability_zones": ZONES})
+        clusters["existing-eks"] = ExistingEksCluster(
+            "e",
+            {
+                "cluster_name": "e",
+                "region": "us-west-2",
+                "endpoint": "https://e.example",
+                "certificate_authority": "Y2E=",
+                "node_role_arn": "arn:aws:iam::123456789012:role/nodes",
+                "private_subnet_ids": ["subnet-a"],
+            },
+        )
+        clusters["kind"] = ExistingCluster("k", {"context": "kind-k"})
+
+    run_components(build)
+    for name in ("eks", "existing-eks"):
+        assert isinstance(clusters[name], EksClusterWithKubeconfig), name
+        assert isinstance(clusters[name], EksClusterLike), name
+    assert isinstance(clusters["kind"], KubernetesCluster)
+    assert not isinstance(clusters["kind"], EksClusterLike), "the stack exports a kubeconfig only for EKS clusters"

@@ -22,9 +22,10 @@ def _operator(args=None, pools=(), depends_on=None):
 
 
 class _Pool:
-    """What GpuOperator reads from a GpuNodePool."""
+    """What GpuOperator reads from a GpuNodePool (the NodePool contract)."""
 
     def __init__(self, name, resources, replicas):
+        self.name = name
         self.device_plugin_config = name if replicas else None
         self.gpu_resources = resources
         self.time_slicing_replicas = replicas
@@ -38,8 +39,8 @@ def test_chart_is_the_pinned_release():
 
 
 def test_driver_and_toolkit_only_when_the_node_image_lacks_them():
-    _, preinstalled, _ = _operator({"driver_preinstalled": True})
-    _, managed, _ = _operator({"driver_preinstalled": False})
+    _, preinstalled, _ = _operator({"driver": "preinstalled"})
+    _, managed, _ = _operator({"driver": "operator"})
     for key in ("driver", "toolkit"):
         assert preinstalled.inputs["values"][key]["enabled"] is False
         assert managed.inputs["values"][key]["enabled"] is True

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Required, TypedDict
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import SkipValidation
 
 from .. import versions
+from ..core.args import Options, parse_args
+from ..core.contracts import EksClusterWithKubeconfig
 from ..core.helm import helm_release
-from ..core.util import explicit_depends_on, policy_document, with_defaults
+from ..core.types import matches
+from ..core.util import explicit_depends_on, policy_document
 from ..core.workload_identity import service_account_role
-
-if TYPE_CHECKING:
-    from .eks_cluster import EksCluster
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -32,23 +35,30 @@ READ_ACTIONS = [
 SCALE_ACTIONS = ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
 
 
-class ClusterAutoscalerArgs(TypedDict, total=False):
-    cluster: Required["EksCluster"]
-    """The cluster whose node groups it scales. Required."""
-    region: Required[str]
-    """AWS region of the cluster. Required."""
-    expander: str
-    """How it picks a node group to grow. Default: ``least-waste``."""
-    scale_down_unneeded_time: str
-    """How long a node stays idle before removal. Default: ``10m``."""
-    node_selector: dict[str, str]
-    """Where the autoscaler itself runs (the system nodes). Default: none (any node)."""
-    service_monitor: bool
+Duration = Annotated[str, matches(re.compile(r"^\d+[smh]$"), "a duration such as 10m")]
+
+
+class ClusterAutoscalerOptions(Options):
+    """What a caller or a stack file sets for the autoscaler (``clusterAutoscaler``)."""
+
+    scale_down_unneeded_time: Duration = "10m"
+    """How long a node stays idle before removal."""
+    expander: Literal["least-waste", "priority", "random", "most-pods", "price"] = "least-waste"
+    """How it picks a node group to grow."""
+
+
+class ClusterAutoscalerArgs(ClusterAutoscalerOptions):
+    """The autoscaler's options plus what the composition injects."""
+
+    cluster: SkipValidation[EksClusterWithKubeconfig]
+    """The cluster whose node groups it scales."""
+    region: str
+    """AWS region of the cluster."""
+    node_selector: dict[str, str] = {}
+    """Where the autoscaler itself runs (the system nodes); empty: any node."""
+    service_monitor: bool = False
     """Create a ServiceMonitor for its metrics (only once the monitoring CRDs exist: pass the
-    monitoring stack in ``opts.depends_on`` too). Default: false."""
-
-
-DEFAULTS = {"expander": "least-waste", "scale_down_unneeded_time": "10m", "node_selector": {}, "service_monitor": False}
+    monitoring stack in ``opts.depends_on`` too)."""
 
 
 def scaling_policy(cluster_name: str) -> str:
@@ -66,26 +76,26 @@ def scaling_policy(cluster_name: str) -> str:
     )
 
 
-def chart_values(a: dict, cluster_name: str, annotations: dict) -> dict[str, Any]:
+def chart_values(a: ClusterAutoscalerArgs, cluster_name: str, annotations: dict) -> dict[str, Any]:
     repository, tag = versions.CLUSTER_AUTOSCALER_IMAGE.rsplit(":", 1)
     return {
         "cloudProvider": "aws",
-        "awsRegion": a["region"],
+        "awsRegion": a.region,
         "autoDiscovery": {"clusterName": cluster_name},
         "image": {"repository": repository, "tag": tag},
         "rbac": {"serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": annotations}},
         "extraArgs": {
-            "expander": a["expander"],
+            "expander": a.expander,
             "balance-similar-node-groups": True,
             # GPU nodes keep model caches on local NVMe; that must not pin them forever.
             "skip-nodes-with-local-storage": False,
-            "scale-down-unneeded-time": a["scale_down_unneeded_time"],
+            "scale-down-unneeded-time": a.scale_down_unneeded_time,
             "max-node-provision-time": "15m",
             # Per-node-group metrics feed the "GPU pool at its maximum" alert.
             "emit-per-nodegroup-metrics": True,
         },
-        "serviceMonitor": {"enabled": a["service_monitor"], "namespace": NAMESPACE, "interval": "30s"},
-        "nodeSelector": a["node_selector"],
+        "serviceMonitor": {"enabled": a.service_monitor, "namespace": NAMESPACE, "interval": "30s"},
+        "nodeSelector": a.node_selector,
         "priorityClassName": "system-cluster-critical",
         "resources": {"requests": {"cpu": "100m", "memory": "300Mi"}, "limits": {"cpu": "500m", "memory": "600Mi"}},
         "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "fsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -99,11 +109,12 @@ def chart_values(a: dict, cluster_name: str, annotations: dict) -> dict[str, Any
 
 class ClusterAutoscaler(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
+    """The cluster-autoscaler Helm release."""
 
-    def __init__(self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ClusterAutoscalerArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(ClusterAutoscalerArgs, args, component="ClusterAutoscaler", name=name)
         super().__init__("aiplatform:index:ClusterAutoscaler", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        cluster: "EksCluster" = a["cluster"]
+        cluster = a.cluster
         after = explicit_depends_on(opts)
         identity = service_account_role(
             f"{name}-role",

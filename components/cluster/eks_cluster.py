@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Required, TypedDict
+import re
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, cast, get_args
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field
 
-from ..core.util import LABEL_PREFIX, assume_role_policy, with_defaults
+from .. import versions
+from ..core.args import Options, parse_args
+from ..core.contracts import EksClusterLike
+from ..core.problems import Problem, escape
+from ..core.types import Cidr, InstanceType, RoleArn, matches
+from ..core.util import LABEL_PREFIX, assume_role_policy
 from ..core.workload_identity import IRSA, POD_IDENTITY, service_account_role
+from .eks_base import EksClusterBase
+from .gpu_node_pool import size_problems
 from .node_launch_template import node_launch_template
-from .vpc import Vpc
-
-if TYPE_CHECKING:
-    from .gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from .vpc import Vpc, VpcArgs, VpcOptions
+from .vpc import problems as vpc_problems
 
 MANAGED = "arn:aws:iam::aws:policy"
 NODE_POLICIES = (
@@ -24,83 +32,108 @@ NODE_POLICIES = (
     f"{MANAGED}/AmazonEC2ContainerRegistryPullOnly",
 )
 SYSTEM_ROLE_LABEL = f"{LABEL_PREFIX}/node-role"
+EKS_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
+"""Kubernetes minors in EKS standard support (late 2026)."""
+EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
+EKS_ADDONS: tuple[EksAddon, ...] = get_args(EksAddon)
+ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+CONTROL_PLANE_LOG_TYPES: tuple[ControlPlaneLog, ...] = get_args(ControlPlaneLog)
+AddonVersion = Annotated[str, matches(re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"), "an EKS add-on version such as v1.20.4-eksbuild.1")]
 
 
-class SystemNodeGroupArgs(TypedDict, total=False):
-    instance_types: Sequence[str]
-    """Instance types of the system nodes. Default: ``["m7i.xlarge"]``."""
-    min_size: int
-    """Default: 2."""
-    desired_size: int
-    """Default: 2."""
-    max_size: int
-    """Default: 4."""
-    disk_size_gib: int
-    """Root volume size. Default: 50."""
+class EndpointOptions(Options):
+    """Who reaches the API server (``cluster.endpoint``)."""
+
+    public_access: bool = False
+    """Expose the API endpoint on the internet; the private endpoint is always on."""
+    public_access_cidrs: list[Cidr] = []
+    """Source ranges allowed on the public endpoint; required when it is public."""
 
 
-class EksClusterArgs(TypedDict, total=False):
-    cluster_name: Required[str]
-    """Name of the EKS cluster. Required."""
-    region: Required[str]
-    """AWS region, used in the kubeconfig. Required."""
-    availability_zones: Required[Sequence[str]]
-    """Three availability zones of the region. Required."""
-    kubernetes_version: str
-    """Kubernetes minor version. Default: ``1.35``."""
-    vpc_cidr: str
-    """VPC range. Default: ``10.0.0.0/16``."""
-    nat_gateways: str
-    """``onePerAz`` or ``single``. Default: ``onePerAz``."""
-    endpoint_public_access: bool
-    """Expose the API endpoint publicly (the private endpoint is always on). Default: false."""
-    public_access_cidrs: Sequence[str]
-    """Ranges allowed on the public endpoint. Default: none."""
-    admin_role_arns: Sequence[str]
-    """IAM roles given cluster-admin through access entries. Default: none."""
-    group_role_arns: dict[str, Sequence[str]]
+class SystemNodeGroupOptions(Options):
+    """The node group for platform controllers (``cluster.systemNodeGroup``)."""
+
+    instance_types: list[InstanceType] = Field(default=["m7i.xlarge"], min_length=1)
+    """Instance types of the system nodes."""
+    min_size: int = Field(default=2, ge=1, le=100)
+    """Fewest nodes."""
+    desired_size: int = Field(default=2, ge=1, le=100)
+    """Nodes at creation."""
+    max_size: int = Field(default=4, ge=1, le=100)
+    """Most nodes."""
+    disk_size_gib: int = Field(default=50, ge=20, le=1000)
+    """Root volume size."""
+
+
+class EksClusterOptions(Options):
+    """What a caller or a stack file sets for an EKS cluster (``cluster``, provider ``eks``)."""
+
+    kubernetes_version: str = versions.KUBERNETES
+    """Kubernetes minor version; one in EKS standard support."""
+    vpc: VpcOptions = VpcOptions()
+    """The cluster's network."""
+    endpoint: EndpointOptions = EndpointOptions()
+    """API endpoint access."""
+    admin_role_arns: list[RoleArn] = []
+    """IAM roles given cluster-admin through EKS access entries."""
+    workload_identity: Literal["podIdentity", "irsa"] = POD_IDENTITY
+    """How service accounts get IAM roles: EKS Pod Identity or IRSA (an IAM OIDC provider)."""
+    control_plane_logs: list[ControlPlaneLog] = list(CONTROL_PLANE_LOG_TYPES)
+    """Control plane log types sent to CloudWatch (all five unless listed)."""
+    log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365] = 90
+    """Retention of the control plane log group."""
+    system_node_group: SystemNodeGroupOptions = SystemNodeGroupOptions()
+    """The node group for platform controllers."""
+    addon_versions: dict[EksAddon, AddonVersion] = {}
+    """Pinned EKS add-on versions; unset add-ons get EKS's default for the Kubernetes minor, fixed at creation."""
+    deletion_protection: bool = True
+    """EKS refuses to delete the cluster until this is turned off."""
+
+
+class EksClusterArgs(EksClusterOptions):
+    """An EKS cluster's options plus what the composition decides: names, region, zones, tags."""
+
+    cluster_name: str
+    """Name of the EKS cluster."""
+    region: str
+    """AWS region, used in the kubeconfig."""
+    availability_zones: list[str] = Field(min_length=1, max_length=3)
+    """Availability zones of the region (three for an AZ-outage-proof cluster)."""
+    group_role_arns: dict[str, list[RoleArn]] = {}
     """Kubernetes group -> IAM roles whose sessions belong to it (access entries, no access
-    policy: RoleBindings grant the rights). Default: ``{}``."""
-    workload_identity: str
-    """``podIdentity`` or ``irsa``: how service accounts get IAM roles. Default: ``podIdentity``."""
-    control_plane_logs: Sequence[str]
-    """Control plane log types sent to CloudWatch. Default: ``["api", "audit", "authenticator", "controllerManager", "scheduler"]`` (all five)."""
-    log_retention_days: int
-    """Retention of the control plane log group. Default: 90."""
-    system_node_group: SystemNodeGroupArgs
-    """The node group for platform controllers. Default: ``{}`` (2 to 4 m7i.xlarge nodes, see ``SystemNodeGroupArgs``)."""
-    addon_versions: dict[str, str]
-    """Add-on name -> version (e.g. ``vpc-cni``: ``v1.20.4-eksbuild.1``). Default: ``{}`` (EKS's
-    default version for the cluster's Kubernetes minor, fixed at creation)."""
-    deletion_protection: bool
-    """Refuse to delete the cluster until this is turned off. Default: true."""
-    tags: dict[str, str]
-    """Tags for every AWS resource. Default: none."""
+    policy: RoleBindings grant the rights)."""
+    tags: dict[str, str] = {}
+    """Tags for every AWS resource."""
 
 
-DEFAULTS = {
-    "kubernetes_version": "1.35",
-    "vpc_cidr": "10.0.0.0/16",
-    "nat_gateways": "onePerAz",
-    "endpoint_public_access": False,
-    "public_access_cidrs": [],
-    "admin_role_arns": [],
-    "group_role_arns": {},
-    "workload_identity": POD_IDENTITY,
-    "control_plane_logs": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
-    "log_retention_days": 90,
-    "system_node_group": {},
-    "addon_versions": {},
-    "deletion_protection": True,
-    "tags": {},
-}
-SYSTEM_NODE_GROUP_DEFAULTS = {
-    "instance_types": ["m7i.xlarge"],
-    "min_size": 2,
-    "desired_size": 2,
-    "max_size": 4,
-    "disk_size_gib": 50,
-}
+def problems(options: EksClusterOptions) -> list[Problem]:
+    """What EKS would reject or what leaves the cluster open; pure, so stack config validation runs it too."""
+    found = []
+    if options.kubernetes_version not in EKS_VERSIONS:
+        found.append(
+            Problem(
+                ("kubernetes_version",),
+                f"EKS standard support covers {', '.join(EKS_VERSIONS)} (got {escape(repr(options.kubernetes_version))})",
+            )
+        )
+    found += [p.under("vpc") for p in vpc_problems(options.vpc)]
+    found += [p.under("endpoint") for p in endpoint_problems(options.endpoint)]
+    found += [p.under("system_node_group") for p in size_problems(options.system_node_group)]
+    return found
+
+
+def endpoint_problems(endpoint: EndpointOptions) -> list[Problem]:
+    """A public endpoint needs its own source ranges, and never the whole internet."""
+    path = ("public_access_cidrs",)
+    if not endpoint.public_access:
+        if endpoint.public_access_cidrs:
+            return [Problem(path, "only valid with {public_access}: true")]
+        return []
+    if not endpoint.public_access_cidrs:
+        return [Problem(path, "list the source CIDRs allowed on the public endpoint (required with {public_access}: true)")]
+    if any(ipaddress.IPv4Network(c).prefixlen == 0 for c in endpoint.public_access_cidrs):
+        return [Problem(path, "0.0.0.0/0 opens the API to the internet; list your own ranges or set {public_access}: false")]
+    return []
 
 
 def kubeconfig_json(name: str, endpoint: str, ca_data: str, region: str) -> str:
@@ -129,50 +162,34 @@ def kubeconfig_json(name: str, endpoint: str, ca_data: str, region: str) -> str:
     )
 
 
-class EksCluster(pulumi.ComponentResource):
-    cluster_name: pulumi.Output[str]
-    cluster_name_value: str
-    """The cluster's name as a plain value, for what must not wait for the cluster (IAM policies)."""
-    endpoint: pulumi.Output[str]
-    kubeconfig: pulumi.Output[str]
-    """Secret kubeconfig; resolves only once the admin access entries exist."""
-    k8s_provider: k8s.Provider
-    node_role_arn: pulumi.Output[str]
-    private_subnet_ids: list[pulumi.Output[str]]
-    vpc_id: pulumi.Output[str]
-    cluster_security_group_id: pulumi.Output[str]
-    oidc_provider_arn: pulumi.Output[str] | None
-    oidc_issuer: pulumi.Output[str] | None
-    workload_identity: str
-    kubernetes_version: str
-    availability_zones: list[str]
-    tags: dict[str, str]
-    workload_ready: list[pulumi.Resource]
-    """Wait for these before installing anything that runs pods (system nodes and DNS)."""
-    vpc_cni: aws.eks.Addon
-    """Nodes join only once the CNI add-on exists."""
+class EksCluster(EksClusterBase):
+    """VPC, EKS control plane, system nodes, core add-ons and a Kubernetes provider; its attributes
+    are declared once in :class:`EksClusterBase`."""
 
-    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
+    availability_zones: list[str]
+    """Zones of the cluster's subnets."""
+
+    def __init__(self, name: str, args: EksClusterArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(EksClusterArgs, args, component="EksCluster", name=name, problems=problems)
         super().__init__("aiplatform:index:EksCluster", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        self.workload_identity = a["workload_identity"]
-        self.cluster_name_value = a["cluster_name"]
-        self.kubernetes_version = a["kubernetes_version"]
-        self.availability_zones = list(a["availability_zones"])
-        self.tags = dict(a["tags"])
+        self.workload_identity = a.workload_identity
+        self.cluster_name_value = a.cluster_name
+        self.kubernetes_version = a.kubernetes_version
+        self.availability_zones = list(a.availability_zones)
+        self.tags = dict(a.tags)
         self._name = name
-        self._addon_versions = dict(a["addon_versions"])
+        self._addon_versions: dict[str, str] = {str(k): v for k, v in a.addon_versions.items()}
         self._child = pulumi.ResourceOptions(parent=self)
 
         vpc = Vpc(
             f"{name}-vpc",
-            {
-                "cidr": a["vpc_cidr"],
-                "availability_zones": self.availability_zones,
-                "cluster_name": a["cluster_name"],
-                "nat_gateways": a["nat_gateways"],
-                "tags": self.tags,
-            },
+            VpcArgs(
+                cidr=a.vpc.cidr,
+                nat_gateways=a.vpc.nat_gateways,
+                availability_zones=self.availability_zones,
+                cluster_name=a.cluster_name,
+                tags=self.tags,
+            ),
             opts=self._child,
         )
         self.private_subnet_ids = vpc.private_subnet_ids
@@ -183,13 +200,13 @@ class EksCluster(pulumi.ComponentResource):
         self.endpoint = cluster.endpoint
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self._oidc(cluster)
-        access = self._admin_access(a["admin_role_arns"])
-        self._group_access(a["group_role_arns"])
+        access = self._admin_access(a.admin_role_arns)
+        self._group_access(a.group_role_arns)
 
         node_role = self._node_role()
         self.node_role_arn = node_role.arn
         early_addons = self._early_addons()
-        system_nodes = self._system_node_group(a, node_role, early_addons)
+        system_nodes = self._system_node_group(a.system_node_group, node_role, early_addons)
         late_addons = self._late_addons(system_nodes)
 
         self.kubeconfig = pulumi.Output.secret(
@@ -198,7 +215,7 @@ class EksCluster(pulumi.ComponentResource):
                 cluster.endpoint,
                 cluster.certificate_authority.data,
                 *[r.id for r in access],
-            ).apply(lambda v: kubeconfig_json(v[0], v[1], v[2], a["region"]))
+            ).apply(lambda v: kubeconfig_json(v[0], v[1], v[2], a.region))
         )
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=self._child)
         self._default_storage_class()
@@ -209,27 +226,32 @@ class EksCluster(pulumi.ComponentResource):
                 "endpoint": self.endpoint,
                 "kubeconfig": self.kubeconfig,
                 "node_role_arn": self.node_role_arn,
+                "private_subnet_ids": self.private_subnet_ids,
+                "vpc_id": self.vpc_id,
+                "cluster_security_group_id": self.cluster_security_group_id,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
             }
         )
 
     # ------------------------------------------------------------ control plane
 
-    def _control_plane(self, a: dict, vpc: Vpc) -> aws.eks.Cluster:
+    def _control_plane(self, a: EksClusterArgs, vpc: Vpc) -> aws.eks.Cluster:
         name = self._name
         key = aws.kms.Key(
             f"{name}-secrets",
-            description=f"EKS secrets envelope encryption for {a['cluster_name']}",
+            description=f"EKS secrets envelope encryption for {a.cluster_name}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=self.tags,
             opts=self._child,
         )
-        aws.kms.Alias(f"{name}-secrets", name=f"alias/{a['cluster_name']}-eks-secrets", target_key_id=key.key_id, opts=self._child)
+        aws.kms.Alias(f"{name}-secrets", name=f"alias/{a.cluster_name}-eks-secrets", target_key_id=key.key_id, opts=self._child)
         # Created first so EKS does not create it without retention.
         logs = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
-            name=f"/aws/eks/{a['cluster_name']}/cluster",
-            retention_in_days=a["log_retention_days"],
+            name=f"/aws/eks/{a.cluster_name}/cluster",
+            retention_in_days=a.log_retention_days,
             tags=self.tags,
             opts=self._child,
         )
@@ -241,22 +263,22 @@ class EksCluster(pulumi.ComponentResource):
         )
         return aws.eks.Cluster(
             name,
-            name=a["cluster_name"],
-            version=a["kubernetes_version"],
+            name=a.cluster_name,
+            version=a.kubernetes_version,
             role_arn=role.arn,
             vpc_config={
                 "subnet_ids": vpc.private_subnet_ids,
                 "endpoint_private_access": True,
-                "endpoint_public_access": a["endpoint_public_access"],
-                **({"public_access_cidrs": list(a["public_access_cidrs"])} if a["public_access_cidrs"] else {}),
+                "endpoint_public_access": a.endpoint.public_access,
+                **({"public_access_cidrs": list(a.endpoint.public_access_cidrs)} if a.endpoint.public_access_cidrs else {}),
             },
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
-            enabled_cluster_log_types=list(a["control_plane_logs"]),
+            enabled_cluster_log_types=list(a.control_plane_logs),
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
             # The add-ons below are managed explicitly, so their versions are visible and updatable.
             bootstrap_self_managed_addons=False,
             upgrade_policy={"support_type": "STANDARD"},
-            deletion_protection=a["deletion_protection"],
+            deletion_protection=a.deletion_protection,
             tags=self.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, logs]),
         )
@@ -275,7 +297,7 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = provider.arn
 
-    def _group_access(self, group_role_arns: dict[str, Sequence[str]]) -> None:
+    def _group_access(self, group_role_arns: Mapping[str, Sequence[str]]) -> None:
         """IAM roles that act as members of Kubernetes groups; RBAC decides what the groups may do."""
         for group, arns in sorted(group_role_arns.items()):
             for index, arn in enumerate(arns):
@@ -322,30 +344,23 @@ class EksCluster(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(f"{self._name}-node-{index}", role=role.name, policy_arn=arn, opts=self._child)
         return role
 
-    def _system_node_group(self, a: dict, role: aws.iam.Role, after: list[pulumi.Resource]) -> aws.eks.NodeGroup:
-        group = with_defaults(a["system_node_group"], SYSTEM_NODE_GROUP_DEFAULTS)
-        template = node_launch_template(f"{self._name}-system", root_volume_gib=group["disk_size_gib"], tags=self.tags, parent=self)
+    def _system_node_group(self, group: SystemNodeGroupOptions, role: aws.iam.Role, after: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+        template = node_launch_template(f"{self._name}-system", root_volume_gib=group.disk_size_gib, tags=self.tags, parent=self)
         return aws.eks.NodeGroup(
             f"{self._name}-system",
             cluster_name=self.cluster_name,
             node_role_arn=role.arn,
             subnet_ids=self.private_subnet_ids,
-            instance_types=list(group["instance_types"]),
+            instance_types=list(group.instance_types),
             ami_type="AL2023_x86_64_STANDARD",
             capacity_type="ON_DEMAND",
-            scaling_config={"min_size": group["min_size"], "desired_size": group["desired_size"], "max_size": group["max_size"]},
+            scaling_config={"min_size": group.min_size, "desired_size": group.desired_size, "max_size": group.max_size},
             update_config={"max_unavailable": 1},
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             labels={SYSTEM_ROLE_LABEL: "system"},
             tags=self.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
-
-    def add_gpu_pool(self, name: str, args: "GpuNodePoolArgs", opts: pulumi.ResourceOptions | None = None) -> "GpuNodePool":
-        """A GPU managed node group on this cluster (see :class:`GpuNodePool`)."""
-        from .gpu_node_pool import GpuNodePool
-
-        return GpuNodePool(name, {**dict(args), "cluster": self}, opts)
 
     # ------------------------------------------------------------ add-ons
 
@@ -365,9 +380,11 @@ class EksCluster(pulumi.ComponentResource):
 
     def _addon_identity(self, addon: str, namespace: str, service_account: str, policy_arn: str) -> dict:
         """Role wiring for an add-on: the add-on itself binds it (IRSA role ARN or Pod Identity)."""
+        # pyright checks a protocol's mutable attributes invariantly, against the narrower types it
+        # infers from this class's assignments (Output[str] where EksClusterBase declares Output | None).
         role = service_account_role(
             f"{self._name}-{addon}",
-            self,
+            cast(EksClusterLike, self),
             namespace,
             service_account,
             managed_policy_arns=(policy_arn,),

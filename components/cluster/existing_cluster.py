@@ -2,34 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Required, TypedDict
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..core.util import with_defaults
+from .. import versions
+from ..core.args import Options, parse_args
 
 
-class ExistingClusterArgs(TypedDict, total=False):
-    context: Required[str]
-    """Context of the local kubeconfig (``$KUBECONFIG`` or ``~/.kube/config``). Required."""
-    kubernetes_version: str
-    """Kubernetes minor version of the cluster, for what we render. Default: ``1.35``."""
+class ExistingClusterArgs(Options):
+    """Which cluster, and what it runs."""
 
-
-DEFAULTS = {"kubernetes_version": "1.35"}
+    context: str
+    """Context of the local kubeconfig (``$KUBECONFIG`` or ``~/.kube/config``)."""
+    kubernetes_version: str = versions.KUBERNETES
+    """Kubernetes minor version of the cluster, for what we render."""
 
 
 class ExistingCluster(pulumi.ComponentResource):
     k8s_provider: k8s.Provider
+    """Kubernetes provider for the context."""
     kubernetes_version: str
+    """Kubernetes minor version of the cluster."""
     workload_ready: list[pulumi.Resource]
     """Nothing to wait for: the cluster already runs."""
 
-    def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ExistingClusterArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(ExistingClusterArgs, args, component="ExistingCluster", name=name)
         super().__init__("aiplatform:index:ExistingCluster", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        self.kubernetes_version = a["kubernetes_version"]
+        self.kubernetes_version = a.kubernetes_version
         self.workload_ready = []
-        self.k8s_provider = k8s.Provider(f"{name}-k8s", context=a["context"], opts=pulumi.ResourceOptions(parent=self))
-        self.register_outputs({"context": a["context"]})
+        self.k8s_provider = k8s.Provider(f"{name}-k8s", context=a.context, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"context": a.context, "kubernetes_version": self.kubernetes_version})

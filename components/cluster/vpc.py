@@ -3,29 +3,45 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
-from typing import Required, TypedDict
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field
 
-from ..core.util import with_defaults
-
-
-class VpcArgs(TypedDict, total=False):
-    cidr: Required[str]
-    """IPv4 range of the VPC, /16 to /20. Required."""
-    availability_zones: Required[Sequence[str]]
-    """Availability zones, one private and one public subnet in each. Required."""
-    cluster_name: Required[str]
-    """EKS cluster the subnets serve; used in the load balancer discovery tags. Required."""
-    nat_gateways: str
-    """``onePerAz`` (survives an AZ outage) or ``single`` (cheaper). Default: ``onePerAz``."""
-    tags: dict[str, str]
-    """Tags for every resource. Default: none."""
+from ..core.args import Options, parse_args
+from ..core.problems import Problem
+from ..core.types import Cidr
 
 
-DEFAULTS = {"nat_gateways": "onePerAz", "tags": {}}
+class VpcOptions(Options):
+    """What a caller or a stack file sets for the cluster's network (``cluster.vpc``)."""
+
+    cidr: Cidr = "10.0.0.0/16"
+    """IPv4 range of the VPC, /16 to /20; split into one private and one public subnet per zone."""
+    nat_gateways: Literal["onePerAz", "single"] = "onePerAz"
+    """``onePerAz`` survives an AZ outage; ``single`` costs less."""
+
+
+class VpcArgs(VpcOptions):
+    """The network's options plus what the cluster passes in."""
+
+    availability_zones: list[str] = Field(min_length=1, max_length=3)
+    """Availability zones (at most three: the range splits in quarters), one private and one public
+    subnet in each."""
+    cluster_name: str
+    """EKS cluster the subnets serve; used in the load balancer discovery tags."""
+    tags: dict[str, str] = {}
+    """Tags for every resource."""
+
+
+def problems(options: VpcOptions) -> list[Problem]:
+    """What the subnet split cannot do with the range; pure, so stack config validation runs it too."""
+    prefix = ipaddress.IPv4Network(options.cidr).prefixlen
+    if not 16 <= prefix <= 20:
+        return [Problem(("cidr",), f"prefix must be /16 to /20 (got /{prefix})")]
+    return []
 
 
 def split_cidr(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -43,17 +59,17 @@ class Vpc(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
 
-    def __init__(self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: VpcArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(VpcArgs, args, component="Vpc", name=name, problems=problems)
         super().__init__("aiplatform:index:Vpc", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        zones = list(a["availability_zones"])
-        self._tags = a["tags"]
+        zones = list(a.availability_zones)
+        self._tags = a.tags
         self._child = pulumi.ResourceOptions(parent=self)
-        cluster_tag = {f"kubernetes.io/cluster/{a['cluster_name']}": "shared"}
+        cluster_tag = {f"kubernetes.io/cluster/{a.cluster_name}": "shared"}
 
         vpc = aws.ec2.Vpc(
             name,
-            cidr_block=a["cidr"],
+            cidr_block=a.cidr,
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags=self._tagged(name),
@@ -63,7 +79,7 @@ class Vpc(pulumi.ComponentResource):
         aws.ec2.DefaultSecurityGroup(f"{name}-default", vpc_id=vpc.id, tags=self._tagged(f"{name}-default"), opts=self._child)
         gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=self._tagged(f"{name}-igw"), opts=self._child)
 
-        private_cidrs, public_cidrs = split_cidr(a["cidr"], len(zones))
+        private_cidrs, public_cidrs = split_cidr(a.cidr, len(zones))
         public = [
             self._subnet(f"{name}-public-{zone}", vpc, cidr, zone, {**cluster_tag, "kubernetes.io/role/elb": "1"})
             for zone, cidr in zip(zones, public_cidrs, strict=True)
@@ -73,7 +89,7 @@ class Vpc(pulumi.ComponentResource):
             for zone, cidr in zip(zones, private_cidrs, strict=True)
         ]
         self._route_public(name, vpc, gateway, public)
-        nat_subnets = public if a["nat_gateways"] == "onePerAz" else public[:1]
+        nat_subnets = public if a.nat_gateways == "onePerAz" else public[:1]
         nats = [self._nat(f"{name}-nat-{zone}", subnet, gateway) for zone, subnet in zip(zones, nat_subnets, strict=False)]
         for index, (zone, subnet) in enumerate(zip(zones, private, strict=True)):
             self._route_private(f"{name}-private-{zone}", vpc, subnet, nats[min(index, len(nats) - 1)])

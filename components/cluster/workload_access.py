@@ -7,13 +7,17 @@ read logs; viewers read them. Neither may read Secrets or exec into pods.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Required, TypedDict
+import re
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import SkipValidation
 
-from ..core.util import explicit_depends_on, with_defaults
+from ..core.args import Options, parse_args
+from ..core.types import matches
+from ..core.util import explicit_depends_on
 
 DEPLOYER_ROLE = "ai-platform-model-deployer"
 VIEWER_ROLE = "ai-platform-viewer"
@@ -30,16 +34,23 @@ OBSERVED = [
 ]
 
 
-class WorkloadAccessArgs(TypedDict, total=False):
-    namespaces: Required[Sequence[pulumi.Input[str]]]
-    """Namespaces of the models and Ray clusters. Required."""
-    deployer_groups: Sequence[str]
-    """Groups that deploy models and run Ray jobs. Default: none."""
-    viewer_groups: Sequence[str]
-    """Groups that only look. Default: none."""
+GroupName = Annotated[str, matches(re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.:@/]*$"), "a group name such as ml-deployers")]
 
 
-DEFAULTS = {"deployer_groups": [], "viewer_groups": []}
+class WorkloadAccessOptions(Options):
+    """Who may deploy models and run Ray jobs, and who may only look (``access``)."""
+
+    deployer_groups: list[GroupName] = ["ai-platform:deployers"]
+    """Groups that deploy models and run Ray jobs; empty: the role exists, bound to no one."""
+    viewer_groups: list[GroupName] = ["ai-platform:viewers"]
+    """Groups that only look; empty: the role exists, bound to no one."""
+
+
+class WorkloadAccessArgs(WorkloadAccessOptions):
+    """The groups plus the namespaces the composition decides."""
+
+    namespaces: SkipValidation[Sequence[str | pulumi.Output[str]]]
+    """Namespaces of the models and Ray clusters."""
 
 
 def deployer_rules() -> list[dict[str, Any]]:
@@ -51,12 +62,12 @@ def viewer_rules() -> list[dict[str, Any]]:
 
 
 class WorkloadAccess(pulumi.ComponentResource):
-    def __init__(self, name: str, args: WorkloadAccessArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: WorkloadAccessArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(WorkloadAccessArgs, args, component="WorkloadAccess", name=name)
         super().__init__("aiplatform:index:WorkloadAccess", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
         self._after = explicit_depends_on(opts)  # the namespaces must exist first
-        roles = ((DEPLOYER_ROLE, deployer_rules(), a["deployer_groups"]), (VIEWER_ROLE, viewer_rules(), a["viewer_groups"]))
-        for index, namespace in enumerate(a["namespaces"]):
+        roles = ((DEPLOYER_ROLE, deployer_rules(), a.deployer_groups), (VIEWER_ROLE, viewer_rules(), a.viewer_groups))
+        for index, namespace in enumerate(a.namespaces):
             for role_name, rules, groups in roles:
                 self._role(f"{name}-{index}-{role_name}", role_name, namespace, rules, groups)
         self.register_outputs({})

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
+from pydantic import Field, SkipValidation
 
 from .. import versions
+from ..core.args import Options, parse_args
+from ..core.contracts import NodePool
 from ..core.helm import helm_release
 from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, Isolation
-from ..core.util import GPU_TOLERATION, explicit_depends_on, with_defaults
-
-if TYPE_CHECKING:
-    from ..cluster.gpu_node_pool import GpuNodePool
+from ..core.util import GPU_TOLERATION, explicit_depends_on
 
 DEVICE_PLUGIN_CONFIG = "device-plugin-config"
 # The operator and NFD talk only to the API server; Prometheus scrapes DCGM (allowed by the base).
@@ -24,37 +24,32 @@ ISOLATION = Isolation(egress=[API_SERVER])
 DEFAULT_SHARING = "default"
 
 
-class GpuOperatorArgs(TypedDict, total=False):
-    namespace: str
-    """Namespace of the operator and its daemonsets. Default: ``gpu-operator``."""
-    driver_preinstalled: bool
-    """The node image ships the driver and container toolkit (EKS AL2023 NVIDIA AMI), so the
-    operator installs neither. Default: true."""
-    mig_strategy: str
-    """``none``, ``single`` or ``mixed``; anything but ``none`` runs the MIG manager. Default: ``none``."""
-    dcgm_exporter: bool
-    """Run the DCGM exporter for GPU metrics. Default: true."""
-    service_monitor: bool
+class GpuOperatorOptions(Options):
+    """What a caller or a stack file sets for the GPU Operator (``gpuOperator``)."""
+
+    driver: Literal["preinstalled", "operator"] = "preinstalled"
+    """``preinstalled``: the node image ships the driver and container toolkit (EKS AL2023 NVIDIA
+    AMI), so the operator installs neither; ``operator``: the operator installs both."""
+    mig_strategy: Literal["none", "single", "mixed"] = "none"
+    """How MIG devices are offered: anything but ``none`` runs the MIG manager."""
+    dcgm_exporter: bool = True
+    """Run the DCGM exporter for GPU metrics."""
+    default_time_slicing_replicas: int | None = Field(default=None, ge=2, le=64)
+    """Time-slicing for GPU nodes outside any pool (a local GPU machine); unset: no sharing."""
+
+
+class GpuOperatorArgs(GpuOperatorOptions):
+    """The operator's options plus what the composition injects."""
+
+    namespace: str = "gpu-operator"
+    """Namespace of the operator and its daemonsets."""
+    service_monitor: bool = False
     """Create the DCGM exporter's ServiceMonitor; only when the monitoring CRDs exist, so pass the
-    monitoring stack in ``opts.depends_on`` too. Default: false."""
-    node_pools: Sequence["GpuNodePool"]
-    """GPU pools whose time-slicing settings go into the device plugin config. Default: none."""
-    default_time_slicing_replicas: int | None
-    """Time-slicing for GPU nodes outside any pool (a local GPU machine). Default: none."""
-    controller_node_selector: dict[str, str]
-    """Where the operator and NFD master run (the system nodes). Default: none (any Linux node)."""
-
-
-DEFAULTS = {
-    "namespace": "gpu-operator",
-    "driver_preinstalled": True,
-    "mig_strategy": "none",
-    "dcgm_exporter": True,
-    "service_monitor": False,
-    "node_pools": [],
-    "default_time_slicing_replicas": None,
-    "controller_node_selector": {},
-}
+    monitoring stack in ``opts.depends_on`` too."""
+    node_pools: SkipValidation[Sequence[NodePool]] = []
+    """GPU pools whose time-slicing settings go into the device plugin config."""
+    controller_node_selector: dict[str, str] = {}
+    """Where the operator and NFD master run (the system nodes); empty: any Linux node."""
 
 
 def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
@@ -76,22 +71,23 @@ def sharing_config(mig_strategy: str, resources: Sequence[str], replicas: int | 
     return yaml.safe_dump(config, sort_keys=True)
 
 
-def device_plugin_configs(a: dict) -> dict[str, str]:
-    configs = {DEFAULT_SHARING: sharing_config(a["mig_strategy"], ["nvidia.com/gpu"], a["default_time_slicing_replicas"])}
-    for pool in a["node_pools"]:
+def device_plugin_configs(a: GpuOperatorArgs) -> dict[str, str]:
+    configs = {DEFAULT_SHARING: sharing_config(a.mig_strategy, ["nvidia.com/gpu"], a.default_time_slicing_replicas)}
+    for pool in a.node_pools:
         if pool.device_plugin_config:
-            configs[pool.device_plugin_config] = sharing_config(a["mig_strategy"], sorted(pool.gpu_resources), pool.time_slicing_replicas)
+            configs[pool.device_plugin_config] = sharing_config(a.mig_strategy, sorted(pool.gpu_resources), pool.time_slicing_replicas)
     return configs
 
 
-def chart_values(a: dict) -> dict[str, Any]:
+def chart_values(a: GpuOperatorArgs) -> dict[str, Any]:
     """Helm values for the gpu-operator chart (keys from its values.yaml at the pinned version)."""
-    controller = {"nodeSelector": {"kubernetes.io/os": "linux", **a["controller_node_selector"]}}
-    mig = a["mig_strategy"] != "none"
+    controller = {"nodeSelector": {"kubernetes.io/os": "linux", **a.controller_node_selector}}
+    mig = a.mig_strategy != "none"
+    preinstalled = a.driver == "preinstalled"
     return {
         "operator": {**controller, "resources": _resources("200m", "256Mi", "500m", "512Mi")},
-        "driver": {"enabled": not a["driver_preinstalled"]},
-        "toolkit": {"enabled": not a["driver_preinstalled"]},
+        "driver": {"enabled": not preinstalled},
+        "toolkit": {"enabled": not preinstalled},
         "cdi": {"enabled": True},
         "daemonsets": {"tolerations": [GPU_TOLERATION]},
         "devicePlugin": {
@@ -101,11 +97,11 @@ def chart_values(a: dict) -> dict[str, Any]:
         },
         "gfd": {"enabled": True, "resources": _resources("50m", "64Mi", "200m", "256Mi")},
         "dcgmExporter": {
-            "enabled": a["dcgm_exporter"],
+            "enabled": a.dcgm_exporter,
             "resources": _resources("100m", "256Mi", "500m", "1Gi"),
-            "serviceMonitor": {"enabled": a["dcgm_exporter"] and a["service_monitor"], "interval": "15s"},
+            "serviceMonitor": {"enabled": a.dcgm_exporter and a.service_monitor, "interval": "15s"},
         },
-        "mig": {"strategy": a["mig_strategy"] if mig else "single"},
+        "mig": {"strategy": a.mig_strategy if mig else "single"},
         "migManager": {"enabled": mig, "resources": _resources("50m", "64Mi", "200m", "256Mi")},
         "nfd": {"enabled": True},
         "node-feature-discovery": {
@@ -121,14 +117,16 @@ def chart_values(a: dict) -> dict[str, Any]:
 
 class GpuOperator(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
+    """The gpu-operator Helm release."""
     namespace: pulumi.Output[str]
+    """Namespace of the operator and its daemonsets."""
 
-    def __init__(self, name: str, args: GpuOperatorArgs | None = None, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: GpuOperatorArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(GpuOperatorArgs, args, component="GpuOperator", name=name)
         super().__init__("aiplatform:index:GpuOperator", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
         after = explicit_depends_on(opts)
         # privileged: the operands load kernel settings, mount host paths and reach GPU devices.
-        namespace = platform_namespace(a["namespace"], pod_security="privileged", isolation=ISOLATION, parent=self)
+        namespace = platform_namespace(a.namespace, pod_security="privileged", isolation=ISOLATION, parent=self)
         config = k8s.core.v1.ConfigMap(
             f"{name}-device-plugin",
             metadata={"name": DEVICE_PLUGIN_CONFIG, "namespace": namespace.metadata["name"]},

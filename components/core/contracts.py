@@ -55,3 +55,19 @@ class EksClusterLike(KubernetesCluster, Protocol):
     oidc_provider_arn: pulumi.Output[str] | None
     oidc_issuer: pulumi.Output[str] | None
     tags: dict[str, str]
+
+
+# ---------------------------------------------------------------- cluster layer
+
+
+@runtime_checkable
+class EksClusterWithKubeconfig(EksClusterLike, Protocol):
+    """An EKS cluster this program reaches by kubeconfig (EksCluster, ExistingEksCluster, both
+    through ``components/cluster/eks_base.py``): what the stack exports and what IAM policies
+    name without waiting for the cluster."""
+
+    cluster_name_value: str
+    """The cluster's name as a plain value (IAM policy conditions must not wait for the cluster)."""
+    endpoint: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """Secret kubeconfig that authenticates with ``aws eks get-token``."""

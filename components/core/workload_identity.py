@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
+
+from .contracts import EksClusterLike
 
 POD_IDENTITY = "podIdentity"
 IRSA = "irsa"
 
 
-class IdentityCluster(Protocol):
-    """What a cluster must expose for service account roles (EksCluster does)."""
-
-    cluster_name: pulumi.Output[str]
-    workload_identity: str
-    oidc_provider_arn: pulumi.Output[str] | None
-    oidc_issuer: pulumi.Output[str] | None
-    tags: dict[str, str]
+IdentityCluster = EksClusterLike
+"""What a cluster must expose for service account roles: the EKS cluster contract (its name,
+identity mode, OIDC provider and tags are what this module reads)."""
 
 
 @dataclass
@@ -76,7 +72,7 @@ POD_IDENTITY_TRUST = json.dumps(
 
 def service_account_role(
     name: str,
-    cluster: IdentityCluster,
+    cluster: EksClusterLike,
     namespace: str,
     service_account: str,
     *,

@@ -36,7 +36,7 @@ pool = cluster.add_gpu_pool(
     },
 )
 on_cluster = pulumi.ResourceOptions(provider=cluster.k8s_provider)
-GpuOperator("gpu-operator", {"driver_preinstalled": True, "node_pools": [pool]}, on_cluster)
+GpuOperator("gpu-operator", {"driver": "preinstalled", "node_pools": [pool]}, on_cluster)
 if config.get_bool("clusterAutoscaler") is not False:
     ClusterAutoscaler("cluster-autoscaler", {"cluster": cluster, "region": region}, on_cluster)
 
