@@ -35,7 +35,7 @@ def _pool(name: str, **args):
 
 
 def test_gpu_nodes_are_tainted_and_labelled_for_scheduling():
-    _, group, _, _ = _pool("infer", capacity_type="SPOT", max_size=5, labels={"team": "search"})
+    _, group, _, _ = _pool("infer", capacity_type="spot", max_size=5, labels={"team": "search"})
     inputs = group.inputs
     assert inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
     assert inputs["labels"] == {
