@@ -118,7 +118,7 @@ class RdsPostgres(pulumi.ComponentResource):
         self.host = self.instance.address
         self.port = PORT
         self.database = self.username = a.database
-        self.secret_arn = self.instance.master_user_secrets.apply(lambda s: s[0].secret_arn if s else "")
+        self.secret_arn = self.instance.master_user_secrets.apply(lambda s: (s[0].secret_arn or "") if s else "")
         self.connection = DatabaseConnection(
             kind="rds",
             host=self.host,
