@@ -24,6 +24,11 @@ from components.cluster.gpu_node_pool import problems as gpu_pool_problems
 from components.cluster.vpc import VpcOptions
 from components.cluster.workload_access import WorkloadAccessOptions
 from components.compute.gpu_operator import GpuOperatorOptions
+from components.data.model_registry import ModelRegistryOptions
+from components.data.object_store import ObjectStoreOptions
+from components.data.object_store import problems as object_store_problems
+from components.observability.observability import ObservabilityOptions
+from components.observability.observability import problems as observability_problems
 from stacks.errors import NAMESPACE, ConfigError, Problem, key_path
 
 EXISTING_CLUSTER_VERSIONS = tuple(f"1.{minor}" for minor in range(25, 38))
@@ -124,29 +129,14 @@ class ClusterAutoscalerConfig(ClusterAutoscalerOptions):
     """Install the cluster-autoscaler (EKS only)."""
 
 
-class ObjectStoreConfig(_Model):
+class ObjectStoreConfig(ObjectStoreOptions):
     enabled: bool = True
-    backend: Optional[Literal["s3", "minio"]] = None
-    """Default: ``s3`` on EKS, ``minio`` on an existing cluster."""
-    buckets: list[Name] = Field(default=["models", "datasets"], min_length=1)
-    bucket_prefix: Optional[Annotated[str, _dns_label(40)]] = None
-    """Physical names are ``<bucketPrefix>-<bucket>`` (S3 names are global); default: the cluster name."""
-    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
-    storage_size: Annotated[str, _matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 50Gi")] = "50Gi"
-    """MinIO's volume."""
-    protect: Optional[bool] = None
-    """Keep buckets, keys and volumes on destroy; default: on for EKS stacks."""
+    """Create the object store (buckets for datasets and model versions)."""
 
 
-class ModelRegistryConfig(_Model):
+class ModelRegistryConfig(ModelRegistryOptions):
     enabled: bool = True
-    database: Optional[Literal["rds", "in-cluster"]] = None
-    """Default: ``rds`` on EKS, ``in-cluster`` on an existing cluster."""
-    multi_az: bool = True
-    workers: int = Field(default=2, ge=1, le=16)
-    database_storage_size: Annotated[str, _matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 10Gi")] = "10Gi"
-    protect: Optional[bool] = None
-    """Protect the database; default: on for EKS stacks."""
+    """Run the MLflow tracking server and model registry (needs the object store)."""
 
 
 Size = Annotated[str, _matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 100Gi")]
@@ -206,16 +196,9 @@ class InferenceServiceConfig(_Model):
     model_cache_size: Optional[Size] = None
 
 
-class ObservabilityConfig(_Model):
+class ObservabilityConfig(ObservabilityOptions):
     enabled: bool = True
-    prometheus_retention: Annotated[str, _matches(re.compile(r"^\d+[hdwy]$"), "a duration such as 15d")] = "15d"
-    prometheus_storage_size: Annotated[str, _matches(re.compile(r"^\d+(Gi|Ti)$"), "a size such as 50Gi")] = "50Gi"
-    storage_class: Optional[str] = None
-    inference_availability_target: float = Field(default=0.995, gt=0.9, lt=1)
-    inference_latency_target: float = Field(default=0.99, gt=0.9, lt=1)
-    inference_latency_seconds: float = 1.0
-    """Latency bound of the SLO; one of the KServe histogram's buckets."""
-    runbook_base_url: Optional[Annotated[str, _matches(re.compile(r"^https://\S+$"), "an https:// URL")]] = None
+    """Install kube-prometheus-stack with the platform's scraping, alerts and dashboards."""
 
 
 class RayHeadConfig(_Model):
@@ -474,18 +457,8 @@ def _ray_problems(config: StackConfig) -> list[Problem]:
 
 
 def _observability_problems(config: StackConfig) -> list[Problem]:
-    from components.observability.alert_rules import KSERVE_LATENCY_BUCKETS
-
-    seconds = config.platform.observability.inference_latency_seconds
-    if seconds in KSERVE_LATENCY_BUCKETS:
-        return []
-    allowed = ", ".join(f"{b:g}" for b in KSERVE_LATENCY_BUCKETS)
-    return [
-        Problem(
-            key_path("observability", "inferenceLatencySeconds"),
-            f"must be a bucket of KServe's latency histogram: {allowed} (got {seconds:g})",
-        )
-    ]
+    found = observability_problems(config.platform.observability)
+    return [Problem(key_path("observability", *p.path_as(to_camel)), p.message_as(to_camel)) for p in found]
 
 
 def _serving_problems(config: StackConfig) -> list[Problem]:
@@ -554,8 +527,7 @@ def _data_problems(config: StackConfig) -> list[Problem]:
         )
     if registry.enabled and "models" not in store.buckets:
         problems.append(Problem(key_path("objectStore", "buckets"), f"must include 'models' for the model registry (got {store.buckets})"))
-    if len(set(store.buckets)) != len(store.buckets):
-        problems.append(Problem(key_path("objectStore", "buckets"), f"bucket names repeat (got {store.buckets})"))
+    problems += [Problem(key_path("objectStore", *p.path_as(to_camel)), p.message_as(to_camel)) for p in object_store_problems(store)]
     return problems
 
 

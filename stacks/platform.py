@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 
@@ -144,51 +144,35 @@ def _gpu_operator(platform: Platform, config: StackConfig, opts: pulumi.Resource
     return GpuOperator("gpu-operator", args, opts)
 
 
-def _protect(setting: Optional[bool], config: StackConfig) -> bool:
-    """Stateful resources are protected on EKS stacks unless the config says otherwise."""
-    return config.is_eks if setting is None else setting
+def _region(config: StackConfig) -> dict[str, str]:
+    """``aws:region`` for a component's ``region``, when the stack sets it (else the component's default)."""
+    return {"region": config.region} if config.region else {}
 
 
 def _object_store(cluster: Any, config: StackConfig, k8s_opts: pulumi.ResourceOptions) -> Any:
-    from components.data.object_store import ObjectStore
+    from components.data.object_store import ObjectStore, ObjectStoreArgs
 
     settings = config.platform.object_store
-    backend = settings.backend or ("s3" if config.is_eks else "minio")
-    # S3, KMS and IAM need no cluster: only MinIO waits for nodes.
-    opts = k8s_opts if backend == "minio" else pulumi.ResourceOptions(provider=cluster.k8s_provider)
-    return ObjectStore(
-        "object-store",
-        {
-            "backend": backend,
-            "buckets": settings.buckets,
-            "bucket_prefix": settings.bucket_prefix or config.platform.cluster.name,
-            "region": config.region or "us-west-2",
-            "cluster": cluster if config.is_eks else None,
-            "noncurrent_version_days": settings.noncurrent_version_days,
-            "protect": _protect(settings.protect, config),
-            "storage_size": settings.storage_size,
-        },
-        opts,
+    # The cluster only on EKS: its presence makes backend s3 and protect on, unless the config says otherwise.
+    args = inject(
+        ObjectStoreArgs,
+        settings,
+        cluster=cluster if config.is_eks else None,
+        bucket_prefix=settings.bucket_prefix or config.platform.cluster.name,
+        **_region(config),
     )
+    # S3, KMS and IAM need no cluster: only MinIO waits for nodes.
+    opts = k8s_opts if args.effective_backend == "minio" else pulumi.ResourceOptions(provider=cluster.k8s_provider)
+    return ObjectStore("object-store", args, opts)
 
 
 def _model_registry(platform: Platform, config: StackConfig, k8s_opts: pulumi.ResourceOptions) -> Any:
-    from components.data.model_registry import ModelRegistry
+    from components.data.model_registry import ModelRegistry, ModelRegistryArgs
 
     settings = config.platform.model_registry
-    return ModelRegistry(
-        "model-registry",
-        {
-            "store": platform.object_store,
-            "database": settings.database or ("rds" if config.is_eks else "in-cluster"),
-            "cluster": platform.cluster if config.is_eks else None,
-            "workers": settings.workers,
-            "database_storage_size": settings.database_storage_size,
-            "multi_az": settings.multi_az,
-            "protect": _protect(settings.protect, config),
-        },
-        k8s_opts,
-    )
+    # The cluster only on EKS: its presence makes database rds and protect on, unless the config says otherwise.
+    args = inject(ModelRegistryArgs, settings, store=platform.object_store, cluster=platform.cluster if config.is_eks else None)
+    return ModelRegistry("model-registry", args, k8s_opts)
 
 
 def _pools_by_name(platform: Platform) -> dict[str, Any]:
@@ -234,23 +218,9 @@ def _inference_service(platform: Platform, model: Any, opts: pulumi.ResourceOpti
 
 
 def _observability(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.observability.observability import Observability
+    from components.observability.observability import Observability, ObservabilityArgs
 
-    settings = config.platform.observability
-    return Observability(
-        "observability",
-        {
-            "prometheus_retention": settings.prometheus_retention,
-            "prometheus_storage_size": settings.prometheus_storage_size,
-            "storage_class": settings.storage_class,
-            "gpu_pools": platform.gpu_pools,
-            "inference_availability_target": settings.inference_availability_target,
-            "inference_latency_target": settings.inference_latency_target,
-            "inference_latency_seconds": settings.inference_latency_seconds,
-            "runbook_base_url": settings.runbook_base_url,
-        },
-        opts,
-    )
+    return Observability("observability", inject(ObservabilityArgs, config.platform.observability, gpu_pools=platform.gpu_pools), opts)
 
 
 def _kuberay(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:

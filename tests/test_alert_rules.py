@@ -25,10 +25,10 @@ UNIT_TEST_SETTINGS = RuleSettings(gpu_pools=("gpu-a10g",))  # what tests/promtoo
 
 
 class GpuPoolStub:
-    """What Observability reads from a GpuNodePool: its pool label."""
+    """What Observability reads from a GpuNodePool (the NodePool contract): its name."""
 
     def __init__(self, name: str):
-        self.labels = {"ai-platform.io/pool": name}
+        self.name = name
 
 
 def promtool() -> str:

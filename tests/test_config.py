@@ -235,6 +235,16 @@ BAD_CONFIGS = {
     ),
     "store backend unknown": (_with(EKS, "objectStore", {"backend": "gcs"}), "ai-platform:objectStore.backend", "'s3' or 'minio'"),
     "MinIO volume size malformed": (_with(EXISTING, "objectStore", {"storageSize": "50GB"}), "ai-platform:objectStore.storageSize", "50Gi"),
+    "bucket names repeat": (
+        _with(EKS, "objectStore", {"buckets": ["models", "models"]}),
+        "ai-platform:objectStore.buckets",
+        "bucket names repeat (got ['models', 'models'])",
+    ),
+    "latency bound not a KServe bucket": (
+        _with(EKS, "observability", {"inferenceLatencySeconds": 0.3}),
+        "ai-platform:observability.inferenceLatencySeconds",
+        "must be a bucket of KServe's latency histogram: 0.005, 0.01",
+    ),
     "placeholder section with a typo": (
         _with(EKS, "observability", {"enable": True}),
         "ai-platform:observability.enable",

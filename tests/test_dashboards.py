@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from components import versions
 from components.observability.alert_rules import all_groups
 from components.observability.dashboards import DASHBOARDS, SIDECAR_LABEL, queries, rendered_dashboards, variable_metrics

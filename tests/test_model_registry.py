@@ -149,3 +149,32 @@ def test_database_key_outlives_the_database_for_its_final_snapshot():
     instance = recording.named("aws:rds/instance:Instance", "db")
     assert key.retain_on_delete and not key.protect
     assert not instance.protect and instance.inputs["finalSnapshotIdentifier"] == "db-final"
+
+
+def test_rds_without_a_cluster_is_rejected_before_anything_registers():
+    from components.core.problems import InputError
+    from components.data.model_registry import ModelRegistry
+    from offline.mockruntime import Recording, run_program
+
+    recording = Recording(stack="test")
+    with pytest.raises(InputError, match=r"cluster: required with database 'rds'"):
+        run_program(lambda: ModelRegistry("registry", {"store": object(), "database": "rds"}), stack="test", config={}, recording=recording)
+    assert recording.registrations == []
+
+
+def test_database_follows_the_cluster_when_unset():
+    from components.data.model_registry import ModelRegistryArgs
+
+    assert ModelRegistryArgs.model_validate({"store": object()}).effective_database == "in-cluster"
+    assert ModelRegistryArgs.model_validate({"store": object(), "cluster": object()}).effective_database == "rds"
+    chosen = ModelRegistryArgs.model_validate({"store": object(), "cluster": object(), "database": "in-cluster", "protect": False})
+    assert (chosen.effective_database, chosen.effective_protect) == ("in-cluster", False)
+
+
+def test_a_database_connection_names_exactly_one_password_source():
+    from components.core.contracts import DatabaseConnection
+
+    with pytest.raises(ValueError, match="exactly one password source"):
+        DatabaseConnection(kind="rds", host="h", port=5432, name="d", user="u")
+    with pytest.raises(ValueError, match="exactly one password source"):
+        DatabaseConnection(kind="rds", host="h", port=5432, name="d", user="u", password_secret="s", password_secret_arn="arn")

@@ -172,8 +172,39 @@ def test_minio_grant_is_a_scoped_user_whose_keys_reach_the_consumer_namespace():
     assert access.use_https is False
 
 
-def test_unknown_backend_is_rejected():
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"backend": "gcs"}, r"backend: Input should be 's3' or 'minio'"),
+        ({"backend": "s3"}, r"cluster: required with backend 's3'"),
+        ({"buckets": ["models", "models"]}, r"buckets: bucket names repeat"),
+    ],
+)
+def test_bad_input_is_rejected_before_anything_registers(args, message):
+    from components.core.problems import InputError
     from components.data.object_store import ObjectStore
+    from offline.mockruntime import Recording, run_program
 
-    with pytest.raises(ValueError, match="'s3' or 'minio'"):
-        run_components(lambda: ObjectStore("store", {"backend": "gcs"}))
+    recording = Recording(stack="test")
+    with pytest.raises(InputError, match=message):
+        run_program(lambda: ObjectStore("store", args), stack="test", config={}, recording=recording)
+    assert recording.registrations == []
+
+
+def test_backend_and_protection_follow_the_cluster_when_unset():
+    from components.data.object_store import ObjectStoreArgs
+
+    minio = ObjectStoreArgs.model_validate({})
+    assert (minio.effective_backend, minio.effective_protect) == ("minio", False)
+    eks = ObjectStoreArgs.model_validate({"cluster": object()})
+    assert (eks.effective_backend, eks.effective_protect) == ("s3", True)
+    chosen = ObjectStoreArgs.model_validate({"cluster": object(), "backend": "minio", "protect": False})
+    assert (chosen.effective_backend, chosen.effective_protect) == ("minio", False)
+
+
+def test_a_grant_is_immutable():
+    import dataclasses
+
+    _, access = _minio()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        access.depends_on = []

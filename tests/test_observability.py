@@ -266,11 +266,13 @@ def test_the_schema_check_rejects_an_unknown_pod_monitor_field():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"prometheus_retention": "two weeks"}, "prometheus_retention must be a Prometheus duration"),
-        ({"prometheus_storage_size": "50G"}, "prometheus_storage_size must be <n>Gi or <n>Ti"),
-        ({"inference_latency_seconds": 0.3}, "inference_latency_seconds must be a bucket"),
-        ({"gpu_pools": [GpuPoolStub("GPU pool")]}, "gpu_pools"),
-        ({"pod_security": "strict"}, "pod_security must be one of"),
+        ({"prometheus_retention": "two weeks"}, "prometheus_retention: must be a Prometheus duration"),
+        ({"prometheus_retention": ""}, "prometheus_retention: must be a Prometheus duration"),
+        ({"prometheus_storage_size": "50G"}, "prometheus_storage_size: must be <n>Gi or <n>Ti"),
+        ({"inference_latency_seconds": 0.3}, "inference_latency_seconds: must be a bucket of KServe's latency histogram"),
+        ({"inference_availability_target": 1.0}, "inference_availability_target: Input should be less than 1"),
+        ({"gpu_pools": [GpuPoolStub("GPU pool")]}, r"gpu_pools\[0\]: 'GPU pool' is not a node pool name"),
+        ({"pod_security": "strict"}, "pod_security: Input should be 'restricted', 'baseline' or 'privileged'"),
     ],
 )
 def test_bad_input_fails_before_any_resource(args, message):

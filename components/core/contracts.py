@@ -71,3 +71,121 @@ class EksClusterWithKubeconfig(EksClusterLike, Protocol):
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     """Secret kubeconfig that authenticates with ``aws eks get-token``."""
+
+
+# ---------------------------------------------------------------- data
+# The object store and its grants (ObjectStore, and RayCluster, InferenceService, ModelRegistry that
+# use it), and a database's connection (InClusterPostgres, RdsPostgres, and ModelRegistry that uses it).
+
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any, Literal  # noqa: E402
+
+ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
+SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
+
+
+@dataclass(frozen=True)
+class StoreAccess:
+    """What a pod in ``namespace`` running as ``service_account`` needs to reach the store.
+
+    Immutable: a consumer that adds to a grant (its own role, more grants to wait for) builds a
+    new one with ``dataclasses.replace``.
+    """
+
+    namespace: str
+    service_account: str
+    endpoint_url: pulumi.Input[str]
+    """S3 API endpoint, e.g. ``https://s3.us-west-2.amazonaws.com`` or ``http://minio.minio.svc.cluster.local:9000``."""
+    region: str
+    use_https: bool
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Annotations for the service account (IRSA's role ARN; empty for Pod Identity and MinIO)."""
+    credentials_secret: pulumi.Input[str] | None = None
+    """Secret in ``namespace`` holding ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` (MinIO
+    only; on AWS the pod's role is the credential)."""
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    """Grants (roles, policies, users) a pod must wait for."""
+
+    def env(self) -> list[dict[str, Any]]:
+        """Container environment for the AWS SDKs (boto3, s3fs, the AWS CLI)."""
+        env: list[dict[str, Any]] = [
+            {"name": "AWS_REGION", "value": self.region},
+            {"name": "AWS_DEFAULT_REGION", "value": self.region},
+            {"name": "AWS_ENDPOINT_URL_S3", "value": self.endpoint_url},
+        ]
+        if self.credentials_secret is not None:
+            env += [
+                {"name": key, "valueFrom": {"secretKeyRef": {"name": self.credentials_secret, "key": key}}}
+                for key in (ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+            ]
+        return env
+
+
+@runtime_checkable
+class ObjectStoreLike(Protocol):
+    """The part of ObjectStore its consumers use: where it is, its buckets, and grants by intent."""
+
+    endpoint_url: pulumi.Output[str]
+
+    def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
+        """``s3://<bucket's physical name>/<path>`` for a logical bucket (``models``, ``datasets``)."""
+        ...
+
+    def grant_read(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        parent: pulumi.Resource,
+        role: Any = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> StoreAccess:
+        """Read access to every bucket for ``namespace/service_account``; ``role``: the pod's
+        existing IAM role to attach the policy to (S3), ``depends_on``: what the consumer's
+        namespace needs first (MinIO writes a keys Secret there)."""
+        ...
+
+    def grant_read_write(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        parent: pulumi.Resource,
+        role: Any = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> StoreAccess:
+        """Read and write access to every bucket (see ``grant_read``)."""
+        ...
+
+
+DatabaseKind = Literal["in-cluster", "rds"]
+
+
+@dataclass(frozen=True)
+class DatabaseConnection:
+    """How a client reaches a PostgreSQL database, and where its password comes from: exactly one
+    of ``password_secret`` (a Kubernetes Secret) and ``password_secret_arn`` (Secrets Manager)."""
+
+    kind: DatabaseKind
+    """``in-cluster`` (InClusterPostgres) or ``rds`` (RdsPostgres)."""
+    host: pulumi.Input[str]
+    port: int
+    name: str
+    """The database's name."""
+    user: str
+    password_secret: pulumi.Input[str] | None = None
+    """Kubernetes Secret in the database's namespace whose ``password`` key holds the password
+    (clients mount it as a file)."""
+    password_secret_arn: pulumi.Input[str] | None = None
+    """Secrets Manager secret with ``username`` and ``password`` (managed by RDS; clients need an
+    IAM grant to read it)."""
+    require_tls: bool = False
+    """Clients must connect with ``sslmode=require``."""
+    ready: Sequence[pulumi.Resource] = ()
+    """What a client must wait for before it connects."""
+
+    def __post_init__(self) -> None:
+        if (self.password_secret is None) == (self.password_secret_arn is None):
+            raise ValueError("a DatabaseConnection names exactly one password source: password_secret or password_secret_arn")

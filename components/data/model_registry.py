@@ -6,20 +6,24 @@ proxied by the server (``--serve-artifacts``) into the ObjectStore's ``models`` 
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Required, TypedDict
+from typing import Annotated, Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import Field, SkipValidation
 
 from .. import versions
+from ..core.args import Options, parse_args
+from ..core.contracts import DatabaseConnection, DatabaseKind, EksClusterLike, ObjectStoreLike, StoreAccess
 from ..core.namespace import platform_namespace
 from ..core.network_policy import AWS_APIS, Allow, Isolation
-from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, with_defaults
-
-if TYPE_CHECKING:
-    from ..core.workload_identity import IdentityCluster
-    from .storage_access import ObjectStoreLike, StoreAccess
+from ..core.problems import Problem
+from ..core.types import Name, matches
+from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on
 
 PORT = 5000
 SERVICE = "mlflow"
@@ -38,37 +42,53 @@ ISOLATION = Isolation(
 )
 
 
-class ModelRegistryArgs(TypedDict, total=False):
-    store: Required["ObjectStoreLike"]
-    """Object store whose ``models`` bucket holds the artifacts. Required."""
-    database: str
-    """``in-cluster`` (a PostgreSQL StatefulSet) or ``rds``. Default: ``in-cluster``."""
-    cluster: Optional[Any]
-    """The EKS cluster (``rds``: its VPC, private subnets and security group; IAM for the pod). Default: none."""
-    namespace: str
-    """Namespace of MLflow (and of the in-cluster database). Default: ``mlflow``."""
-    artifacts_path: str
-    """Prefix of the artifacts inside the ``models`` bucket. Default: ``mlflow``."""
-    workers: int
-    """Server worker processes. Default: 2."""
-    database_storage_size: str
-    """Volume of the in-cluster database. Default: ``10Gi``."""
-    multi_az: bool
-    """RDS standby in a second AZ. Default: true."""
-    protect: bool
-    """Protect the database from deletion and keep it on destroy. Default: false."""
+class ModelRegistryOptions(Options):
+    """What a caller or a stack file sets for the model registry (``modelRegistry``)."""
+
+    database: DatabaseKind | None = None
+    """Where runs and registered models live: ``rds`` (PostgreSQL on RDS in the cluster's private
+    subnets) or ``in-cluster`` (a PostgreSQL StatefulSet); unset: decided by context, ``rds`` when
+    an EKS ``cluster`` is given (EKS stacks), ``in-cluster`` otherwise (existing clusters)."""
+    multi_az: bool = True
+    """RDS standby in a second AZ (``rds``)."""
+    workers: int = Field(default=2, ge=1, le=16)
+    """Server worker processes."""
+    database_storage_size: Annotated[str, matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 10Gi")] = "10Gi"
+    """Volume of the in-cluster database (``in-cluster``)."""
+    protect: bool | None = None
+    """Protect the database from deletion and keep it on destroy; unset: decided by context, on
+    when an EKS ``cluster`` is given (EKS stacks), off otherwise."""
 
 
-DEFAULTS = {
-    "database": "in-cluster",
-    "cluster": None,
-    "namespace": "mlflow",
-    "artifacts_path": "mlflow",
-    "workers": 2,
-    "database_storage_size": "10Gi",
-    "multi_az": True,
-    "protect": False,
-}
+class ModelRegistryArgs(ModelRegistryOptions):
+    """The registry's options plus what the composition injects."""
+
+    store: SkipValidation[ObjectStoreLike]
+    """Object store whose ``models`` bucket holds the artifacts."""
+    cluster: SkipValidation[EksClusterLike | None] = None
+    """The EKS cluster (``rds``: its VPC, private subnets and security group; IAM for the pod); its
+    presence also decides ``database`` and ``protect`` when they are unset."""
+    namespace: Name = "mlflow"
+    """Namespace of MLflow (and of the in-cluster database)."""
+    artifacts_path: str = "mlflow"
+    """Prefix of the artifacts inside the ``models`` bucket."""
+
+    @property
+    def effective_database(self) -> DatabaseKind:
+        """``database``, or the one the context decides."""
+        return self.database or ("rds" if self.cluster is not None else "in-cluster")
+
+    @property
+    def effective_protect(self) -> bool:
+        """``protect``, or what the context decides."""
+        return self.cluster is not None if self.protect is None else self.protect
+
+
+def args_problems(a: ModelRegistryArgs) -> list[Problem]:
+    """What the registry cannot be given (its options need no check beyond their types)."""
+    if a.effective_database == "rds" and a.cluster is None:
+        return [Problem(("cluster",), "required with {database} 'rds': the EKS cluster (its subnets and security group)")]
+    return []
 
 
 def allowed_hosts(namespace: str) -> str:
@@ -97,16 +117,21 @@ def server_args(namespace: str, artifacts_destination: pulumi.Input[str], worker
     ]
 
 
-def database_env(db: Any) -> list[dict[str, Any]]:
-    env = [
+def database_env(db: DatabaseConnection) -> list[dict[str, Any]]:
+    """What the launcher reads to build the backend store URI (see mlflow_launcher.py)."""
+    env: list[dict[str, Any]] = [
         {"name": "DB_HOST", "value": db.host},
         {"name": "DB_PORT", "value": str(db.port)},
-        {"name": "DB_NAME", "value": db.database},
-        {"name": "DB_USER", "value": db.username},
+        {"name": "DB_NAME", "value": db.name},
+        {"name": "DB_USER", "value": db.user},
     ]
-    if hasattr(db, "secret_arn"):
-        return [*env, {"name": "DB_SECRET_ARN", "value": db.secret_arn}, {"name": "DB_SSLMODE", "value": "require"}]
-    return [*env, {"name": "DB_PASSWORD_FILE", "value": "/run/secrets/db/password"}]
+    if db.password_secret_arn is not None:
+        env.append({"name": "DB_SECRET_ARN", "value": db.password_secret_arn})
+    else:
+        env.append({"name": "DB_PASSWORD_FILE", "value": "/run/secrets/db/password"})
+    if db.require_tls:
+        env.append({"name": "DB_SSLMODE", "value": "require"})
+    return env
 
 
 def mlflow_container(args: list[str], env: list[dict[str, Any]], password_mount: bool) -> dict[str, Any]:
@@ -140,19 +165,17 @@ class ModelRegistry(pulumi.ComponentResource):
     """In-cluster URL of the tracking server and registry."""
     namespace: pulumi.Output[str]
     deployment: k8s.apps.v1.Deployment
+    database: DatabaseConnection
+    """The backend store's connection (RDS or in-cluster PostgreSQL)."""
 
-    def __init__(self, name: str, args: ModelRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ModelRegistryArgs | Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+        a = parse_args(ModelRegistryArgs, args, component="ModelRegistry", name=name, problems=args_problems)
         super().__init__("aiplatform:index:ModelRegistry", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        if a["database"] not in ("in-cluster", "rds"):
-            raise ValueError(f"database must be 'in-cluster' or 'rds' (got {a['database']!r})")
-        if a["database"] == "rds" and a["cluster"] is None:
-            raise ValueError("database 'rds' needs the EKS cluster (its subnets and security group)")
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
-        namespace = platform_namespace(a["namespace"], pod_security="restricted", isolation=ISOLATION, parent=self)
-        ns = a["namespace"]
-        db = self._database(a, namespace)
+        namespace = platform_namespace(a.namespace, pod_security="restricted", isolation=ISOLATION, parent=self)
+        ns = a.namespace
+        db = self.database = self._database(a, namespace)
         access = self._store_access(a, db, namespace)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
@@ -166,9 +189,9 @@ class ModelRegistry(pulumi.ComponentResource):
             data={LAUNCHER.name: LAUNCHER.read_text()},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
-        destination = a["store"].bucket_uri("models", a["artifacts_path"])
+        destination = a.store.bucket_uri("models", a.artifacts_path)
         env = [*database_env(db), *self._store_env(access)]
-        spec = self._deployment_spec(server_args(ns, destination, a["workers"]), env, db, launcher.metadata["name"])
+        spec = self._deployment_spec(server_args(ns, destination, a.workers), env, db, launcher.metadata["name"])
         self.deployment = k8s.apps.v1.Deployment(
             name,
             metadata={
@@ -180,7 +203,7 @@ class ModelRegistry(pulumi.ComponentResource):
             spec=spec,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[account, launcher, *getattr(db, "ready", [db]), *access.depends_on, *explicit_depends_on(opts)],
+                depends_on=[account, launcher, *db.ready, *access.depends_on, *explicit_depends_on(opts)],
             ),
         )
         k8s.core.v1.Service(
@@ -195,59 +218,60 @@ class ModelRegistry(pulumi.ComponentResource):
         )
         self.namespace = namespace.metadata["name"]
         self.tracking_uri = pulumi.Output.from_input(f"http://{SERVICE}.{ns}.svc.cluster.local:{PORT}")
-        self.register_outputs({"tracking_uri": self.tracking_uri})
+        self.register_outputs({"tracking_uri": self.tracking_uri, "namespace": self.namespace, "deployment": self.deployment.id})
 
-    def _database(self, a: dict, namespace: k8s.core.v1.Namespace) -> Any:
-        if a["database"] == "rds":
+    def _database(self, a: ModelRegistryArgs, namespace: k8s.core.v1.Namespace) -> DatabaseConnection:
+        if a.effective_database == "rds":
             from .rds_postgres import RdsPostgres
 
-            cluster = a["cluster"]
+            cluster = a.cluster
+            assert cluster is not None, "database 'rds' has a cluster (args_problems)"
             return RdsPostgres(
                 f"{self._name}-db",
                 {
                     "subnet_ids": cluster.private_subnet_ids,
                     "vpc_id": cluster.vpc_id,
                     "client_security_group_id": cluster.cluster_security_group_id,
-                    "multi_az": a["multi_az"],
-                    "protect": a["protect"],
+                    "multi_az": a.multi_az,
+                    "protect": a.effective_protect,
                     "tags": cluster.tags,
                 },
                 pulumi.ResourceOptions(parent=self),
-            )
+            ).connection
         from .postgres import InClusterPostgres
 
         return InClusterPostgres(
             f"{self._name}-db",
-            {"namespace": namespace.metadata["name"], "storage_size": a["database_storage_size"]},
+            {"namespace": namespace.metadata["name"], "storage_size": a.database_storage_size},
             pulumi.ResourceOptions(parent=self),
-        )
+        ).connection
 
-    def _store_access(self, a: dict, db: Any, namespace: k8s.core.v1.Namespace) -> "StoreAccess":
+    def _store_access(self, a: ModelRegistryArgs, db: DatabaseConnection, namespace: k8s.core.v1.Namespace) -> StoreAccess:
         """The pod's one IAM role: read its database secret (RDS) and write the artifacts."""
-        cluster: Optional["IdentityCluster"] = a["cluster"]
-        role = None
-        if cluster is not None and hasattr(db, "secret_arn"):
+        cluster = a.cluster
+        if cluster is not None and db.password_secret_arn is not None:
             from ..core.workload_identity import service_account_role
 
-            policy = db.secret_arn.apply(_secret_read_policy)
-            role = service_account_role(f"{self._name}-role", cluster, a["namespace"], SERVICE_ACCOUNT, policy_json=policy, parent=self)
-            access = a["store"].grant_read_write(
+            policy = pulumi.Output.from_input(db.password_secret_arn).apply(_secret_read_policy)
+            role = service_account_role(f"{self._name}-role", cluster, a.namespace, SERVICE_ACCOUNT, policy_json=policy, parent=self)
+            access = a.store.grant_read_write(
                 f"{self._name}-artifacts",
-                namespace=a["namespace"],
+                namespace=a.namespace,
                 service_account=SERVICE_ACCOUNT,
                 parent=self,
                 role=role.role,
                 depends_on=[namespace],
             )
-            access.service_account_annotations = role.service_account_annotations
-            access.depends_on = [*role.grants, *access.depends_on]
-            return access
-        return a["store"].grant_read_write(
-            f"{self._name}-artifacts", namespace=a["namespace"], service_account=SERVICE_ACCOUNT, parent=self
-        )
+            # The grant is the store's: a new one with the role's annotations and grants added.
+            return dataclasses.replace(
+                access,
+                service_account_annotations=role.service_account_annotations,
+                depends_on=[*role.grants, *access.depends_on],
+            )
+        return a.store.grant_read_write(f"{self._name}-artifacts", namespace=a.namespace, service_account=SERVICE_ACCOUNT, parent=self)
 
     @staticmethod
-    def _checkov_reasons(access: "StoreAccess") -> dict[str, str]:
+    def _checkov_reasons(access: StoreAccess) -> dict[str, str]:
         reasons = {
             "CKV_K8S_43": IMAGE_BY_TAG,
             "CKV_K8S_40": "the image's own user (uid 1000) owns its Python environment; it runs unprivileged and non-root",
@@ -259,14 +283,14 @@ class ModelRegistry(pulumi.ComponentResource):
         return reasons
 
     @staticmethod
-    def _store_env(access: "StoreAccess") -> list[dict[str, Any]]:
+    def _store_env(access: StoreAccess) -> list[dict[str, Any]]:
         # MLflow's S3 client reads its own variable for a non-AWS endpoint (MinIO).
         endpoint = [] if access.use_https else [{"name": "MLFLOW_S3_ENDPOINT_URL", "value": access.endpoint_url}]
         return [*access.env(), *endpoint, {"name": "HOME", "value": "/tmp"}]
 
-    def _deployment_spec(self, args: list[str], env: list, db: Any, launcher: pulumi.Input[str]) -> dict[str, Any]:
+    def _deployment_spec(self, args: list[str], env: list, db: DatabaseConnection, launcher: pulumi.Input[str]) -> dict[str, Any]:
         labels = {"app.kubernetes.io/name": "mlflow"}
-        password_file = not hasattr(db, "secret_arn")
+        password_file = db.password_secret is not None
         volumes: list[dict[str, Any]] = [
             {"name": "launcher", "configMap": {"name": launcher}},
             {"name": "tmp", "emptyDir": {}},

@@ -7,18 +7,20 @@ Consumers never write policy JSON or handle root keys: they call ``grant_read`` 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, Required, TypedDict
+import re
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, Optional
 
 import pulumi
+from pydantic import Field, SkipValidation
 
 from .. import versions
+from ..core.args import Options, parse_args
+from ..core.contracts import ACCESS_KEY_ID, SECRET_ACCESS_KEY, EksClusterLike, StoreAccess
 from ..core.network_policy import Allow, Isolation
-from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, with_defaults
-from .storage_access import ACCESS_KEY_ID, SECRET_ACCESS_KEY, StoreAccess
-
-if TYPE_CHECKING:
-    from ..core.workload_identity import IdentityCluster
+from ..core.problems import Problem, escape
+from ..core.types import Name, matches
+from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on
 
 S3_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
 S3_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
@@ -31,40 +33,67 @@ SERVICE = "minio"
 MINIO_ISOLATION = Isolation(ingress=[Allow("platform", (MINIO_PORT,), "the S3 API for platform workloads")])
 
 
-class ObjectStoreArgs(TypedDict, total=False):
-    backend: Required[str]
-    """``s3`` (AWS, with KMS) or ``minio`` (in the cluster, from the official chart). Required."""
-    buckets: Sequence[str]
-    """Logical bucket names; each gets a physical name ``<bucket_prefix>-<name>``. Default: ``["models", "datasets"]``."""
-    bucket_prefix: Optional[str]
-    """Prefix of physical bucket names (S3 names are global). Default: none (the component's name)."""
-    region: str
-    """AWS region of the buckets and of the S3 endpoint. Default: ``us-west-2``."""
-    cluster: Optional["IdentityCluster"]
-    """The EKS cluster whose service accounts get IAM roles (backend ``s3``). Default: none."""
-    noncurrent_version_days: int
-    """Days a replaced object version is kept before expiry. Default: 30."""
-    protect: bool
-    """Protect buckets, KMS key and MinIO's volume from deletion and keep them on destroy. Default: false."""
-    namespace: str
-    """Namespace of MinIO (backend ``minio``). Default: ``minio``."""
-    storage_size: str
-    """MinIO's persistent volume size. Default: ``50Gi``."""
-    storage_class: Optional[str]
-    """StorageClass of MinIO's volume. Default: none (the cluster default)."""
+SIZE = re.compile(r"^\d+(Mi|Gi|Ti)$")
 
 
-DEFAULTS = {
-    "buckets": ["models", "datasets"],
-    "bucket_prefix": None,
-    "region": "us-west-2",
-    "cluster": None,
-    "noncurrent_version_days": 30,
-    "protect": False,
-    "namespace": "minio",
-    "storage_size": "50Gi",
-    "storage_class": None,
-}
+class ObjectStoreOptions(Options):
+    """What a caller or a stack file sets for the object store (``objectStore``)."""
+
+    backend: Literal["s3", "minio"] | None = None
+    """``s3`` (AWS buckets encrypted with KMS, IAM grants) or ``minio`` (in the cluster, from the
+    official chart); unset: decided by context, ``s3`` when an EKS ``cluster`` is given (EKS stacks),
+    ``minio`` otherwise (existing clusters)."""
+    buckets: list[Name] = Field(default=["models", "datasets"], min_length=1)
+    """Logical bucket names; each gets a physical name ``<bucket_prefix>-<name>``."""
+    bucket_prefix: Name | None = None
+    """Prefix of physical bucket names (S3 names are global); unset: the cluster's name in a stack,
+    the component's name for other callers."""
+    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
+    """Days a replaced object version is kept before expiry."""
+    storage_size: Annotated[str, matches(SIZE, "a size such as 50Gi")] = "50Gi"
+    """MinIO's persistent volume size (backend ``minio``)."""
+    protect: bool | None = None
+    """Protect buckets, KMS key and MinIO's volume from deletion and keep them on destroy; unset:
+    decided by context, on when an EKS ``cluster`` is given (EKS stacks), off otherwise."""
+
+
+class ObjectStoreArgs(ObjectStoreOptions):
+    """The store's options plus what the composition injects."""
+
+    cluster: SkipValidation[EksClusterLike | None] = None
+    """The EKS cluster whose service accounts get IAM roles (required with backend ``s3``); its
+    presence also decides ``backend`` and ``protect`` when they are unset."""
+    region: str = "us-west-2"
+    """AWS region of the buckets and of the S3 endpoint (a stack passes ``aws:region``)."""
+    namespace: Name = "minio"
+    """Namespace of MinIO (backend ``minio``)."""
+    storage_class: str | None = None
+    """StorageClass of MinIO's volume; unset: the cluster default."""
+
+    @property
+    def effective_backend(self) -> Literal["s3", "minio"]:
+        """``backend``, or the one the context decides."""
+        return self.backend or ("s3" if self.cluster is not None else "minio")
+
+    @property
+    def effective_protect(self) -> bool:
+        """``protect``, or what the context decides."""
+        return self.cluster is not None if self.protect is None else self.protect
+
+
+def problems(options: ObjectStoreOptions) -> list[Problem]:
+    """What the store cannot be given; pure, so stack config validation runs it too."""
+    if len(set(options.buckets)) != len(options.buckets):
+        return [Problem(("buckets",), f"bucket names repeat (got {escape(options.buckets)})")]
+    return []
+
+
+def args_problems(a: ObjectStoreArgs) -> list[Problem]:
+    """``problems`` plus the checks on what the composition injects."""
+    found = problems(a)
+    if a.effective_backend == "s3" and a.cluster is None:
+        found.append(Problem(("cluster",), "required with {backend} 's3': the EKS cluster whose service accounts get IAM roles"))
+    return found
 
 
 def s3_grant_policy(bucket_arns: Sequence[str], key_arn: str, write: bool) -> str:
@@ -112,14 +141,14 @@ def minio_policy(buckets: Sequence[str], write: bool) -> str:
     )
 
 
-def minio_values(a: dict, physical: dict[str, str]) -> dict[str, Any]:
+def minio_values(a: ObjectStoreArgs, physical: dict[str, str]) -> dict[str, Any]:
     """Helm values for the minio chart (keys from its values.yaml at the pinned version)."""
     repository, tag = versions.MINIO_IMAGE.rsplit(":", 1)
     mc_repository, mc_tag = versions.MINIO_CLIENT_IMAGE.rsplit(":", 1)
-    persistence: dict[str, Any] = {"enabled": True, "size": a["storage_size"]}
-    if a["storage_class"]:
-        persistence["storageClass"] = a["storage_class"]
-    if a["protect"]:
+    persistence: dict[str, Any] = {"enabled": True, "size": a.storage_size}
+    if a.storage_class:
+        persistence["storageClass"] = a.storage_class
+    if a.effective_protect:
         persistence["annotations"] = {"helm.sh/resource-policy": "keep"}  # the volume outlives the release
     restricted = {
         "allowPrivilegeEscalation": False,
@@ -160,26 +189,25 @@ class ObjectStore(pulumi.ComponentResource):
     kms_key_arn: Optional[pulumi.Output[str]]
     """Key that encrypts the S3 buckets (backend ``s3``)."""
     backend: str
+    """``s3`` or ``minio``: the one given, or the one the context decided."""
 
-    def __init__(self, name: str, args: ObjectStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ObjectStoreArgs | Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+        a = parse_args(ObjectStoreArgs, args, component="ObjectStore", name=name, problems=args_problems)
         super().__init__("aiplatform:index:ObjectStore", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        if a["backend"] not in ("s3", "minio"):
-            raise ValueError(f"backend must be 's3' or 'minio' (got {a['backend']!r})")
-        if a["backend"] == "s3" and a["cluster"] is None:
-            raise ValueError("backend 's3' needs the cluster whose service accounts get IAM roles")
-        self.backend = a["backend"]
+        self.backend = a.effective_backend
         self._name = name
         self._a = a
         self._after = explicit_depends_on(opts)
-        prefix = a["bucket_prefix"] or name
-        physical = {bucket: f"{prefix}-{bucket}" for bucket in a["buckets"]}
+        prefix = a.bucket_prefix or name
+        physical = {bucket: f"{prefix}-{bucket}" for bucket in a.buckets}
         self.kms_key_arn = None
         if self.backend == "s3":
             self._s3(physical)
         else:
             self._minio(physical)
-        self.register_outputs({"endpoint_url": self.endpoint_url, "bucket_names": self.bucket_names})
+        self.register_outputs(
+            {"endpoint_url": self.endpoint_url, "bucket_names": self.bucket_names, "kms_key_arn": self.kms_key_arn, "backend": self.backend}
+        )
 
     def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
         return self.bucket_names[bucket].apply(lambda b: f"s3://{b}/{path}".rstrip("/"))
@@ -203,14 +231,18 @@ class ObjectStore(pulumi.ComponentResource):
 
     # ------------------------------------------------------------ S3
 
+    def _cluster(self) -> EksClusterLike:
+        assert self._a.cluster is not None, "backend 's3' has a cluster (args_problems)"
+        return self._a.cluster
+
     def _protection(self, parent: Optional[pulumi.Resource] = None) -> pulumi.ResourceOptions:
-        protect = self._a["protect"]
+        protect = self._a.effective_protect
         return pulumi.ResourceOptions(parent=parent or self, protect=protect, retain_on_delete=protect)
 
     def _s3(self, physical: dict[str, str]) -> None:
         import pulumi_aws as aws
 
-        tags = getattr(self._a["cluster"], "tags", {})
+        tags = self._a.cluster.tags if self._a.cluster is not None else {}
         key = aws.kms.Key(
             f"{self._name}-buckets",
             description=f"Encrypts the {self._name} buckets",
@@ -223,7 +255,7 @@ class ObjectStore(pulumi.ComponentResource):
         self.kms_key_arn = key.arn
         self._buckets = {logical: self._s3_bucket(aws, name, key, tags) for logical, name in physical.items()}
         self.bucket_names = {logical: bucket.bucket for logical, bucket in self._buckets.items()}
-        self.endpoint_url = pulumi.Output.from_input(f"https://s3.{self._a['region']}.amazonaws.com")
+        self.endpoint_url = pulumi.Output.from_input(f"https://s3.{self._a.region}.amazonaws.com")
 
     def _s3_bucket(self, aws, bucket_name: str, key, tags: dict):
         bucket = aws.s3.Bucket(bucket_name, bucket=bucket_name, force_destroy=False, tags=tags, opts=self._protection())
@@ -259,7 +291,7 @@ class ObjectStore(pulumi.ComponentResource):
                     "id": "expire-noncurrent-versions",
                     "status": "Enabled",
                     "filter": {},
-                    "noncurrent_version_expiration": {"noncurrent_days": self._a["noncurrent_version_days"]},
+                    "noncurrent_version_expiration": {"noncurrent_days": self._a.noncurrent_version_days},
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
                 }
             ],
@@ -275,7 +307,7 @@ class ObjectStore(pulumi.ComponentResource):
         arns = [bucket.arn for bucket in self._buckets.values()]
         policy = pulumi.Output.all(self._key.arn, *arns).apply(lambda v: s3_grant_policy(v[1:], v[0], write))
         if role is None:
-            identity = service_account_role(name, self._a["cluster"], namespace, service_account, policy_json=policy, parent=parent)
+            identity = service_account_role(name, self._cluster(), namespace, service_account, policy_json=policy, parent=parent)
             annotations, grants = identity.service_account_annotations, identity.grants
         else:
             annotations = {}
@@ -284,7 +316,7 @@ class ObjectStore(pulumi.ComponentResource):
             namespace=namespace,
             service_account=service_account,
             endpoint_url=self.endpoint_url,
-            region=self._a["region"],
+            region=self._a.region,
             use_https=True,
             service_account_annotations=annotations,
             depends_on=grants,
@@ -305,7 +337,7 @@ class ObjectStore(pulumi.ComponentResource):
         from ..core.namespace import platform_namespace
 
         # baseline: the chart's bucket-creation Job cannot be given the restricted profile's settings.
-        namespace = platform_namespace(self._a["namespace"], pod_security="baseline", isolation=MINIO_ISOLATION, parent=self)
+        namespace = platform_namespace(self._a.namespace, pod_security="baseline", isolation=MINIO_ISOLATION, parent=self)
         self._namespace = namespace.metadata["name"]
         # Generated root credentials: never MinIO's documented defaults.
         root_user = random.RandomString(
@@ -368,7 +400,7 @@ class ObjectStore(pulumi.ComponentResource):
             namespace=namespace,
             service_account=service_account,
             endpoint_url=self.endpoint_url,
-            region=self._a["region"],
+            region=self._a.region,
             use_https=False,
             credentials_secret=consumer_copy.metadata["name"],
             depends_on=[job, consumer_copy],

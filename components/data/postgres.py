@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Required, TypedDict
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pydantic import SkipValidation
 
-from ..core.util import IMAGE_BY_TAG, checkov_skips, with_defaults
+from ..core.args import Options, parse_args
+from ..core.contracts import DatabaseConnection
+from ..core.types import matches
+from ..core.util import IMAGE_BY_TAG, checkov_skips
 
 POSTGRES_IMAGE = "postgres:17.2-bookworm"
 POSTGRES_UID = 999  # the postgres user of the Debian-based official image
@@ -16,18 +22,17 @@ PORT = 5432
 PASSWORD_KEY = "password"
 
 
-class InClusterPostgresArgs(TypedDict, total=False):
-    namespace: Required[pulumi.Input[str]]
-    """Namespace of the database. Required."""
-    database: str
-    """Database and owner name. Default: ``mlflow``."""
-    storage_size: str
-    """Size of the data volume. Default: ``10Gi``."""
-    storage_class: Optional[str]
-    """StorageClass of the data volume. Default: none (the cluster default)."""
+class InClusterPostgresArgs(Options):
+    """Inputs of an in-cluster PostgreSQL (ModelRegistry builds one for ``database: in-cluster``)."""
 
-
-DEFAULTS = {"database": "mlflow", "storage_size": "10Gi", "storage_class": None}
+    namespace: SkipValidation[str | pulumi.Output[str]]
+    """Namespace of the database (and of its clients, which mount the password Secret)."""
+    database: str = "mlflow"
+    """Database and owner name."""
+    storage_size: Annotated[str, matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 10Gi")] = "10Gi"
+    """Size of the data volume."""
+    storage_class: str | None = None
+    """StorageClass of the data volume; unset: the cluster default."""
 
 
 def _container(database: str, secret_name: pulumi.Input[str]) -> dict[str, Any]:
@@ -60,11 +65,11 @@ def _container(database: str, secret_name: pulumi.Input[str]) -> dict[str, Any]:
     }
 
 
-def statefulset_spec(a: dict, secret_name: pulumi.Input[str], service: str) -> dict[str, Any]:
+def statefulset_spec(a: InClusterPostgresArgs, secret_name: pulumi.Input[str], service: str) -> dict[str, Any]:
     labels = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "ai-platform"}
-    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": a["storage_size"]}}}
-    if a["storage_class"]:
-        claim["storageClassName"] = a["storage_class"]
+    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": a.storage_size}}}
+    if a.storage_class:
+        claim["storageClassName"] = a.storage_class
     return {
         "serviceName": service,
         "replicas": 1,
@@ -82,7 +87,7 @@ def statefulset_spec(a: dict, secret_name: pulumi.Input[str], service: str) -> d
                     "fsGroup": POSTGRES_UID,
                     "seccompProfile": {"type": "RuntimeDefault"},
                 },
-                "containers": [_container(a["database"], secret_name)],
+                "containers": [_container(a.database, secret_name)],
                 "volumes": [
                     {"name": "password", "secret": {"secretName": secret_name}},
                     {"name": "run", "emptyDir": {}},
@@ -103,22 +108,24 @@ class InClusterPostgres(pulumi.ComponentResource):
     password_secret: pulumi.Output[str]
     """Secret (in the database's namespace) whose ``password`` key holds the generated password."""
     ready: list[pulumi.Resource]
+    connection: DatabaseConnection
+    """How clients connect: a password file from ``password_secret``."""
 
-    def __init__(self, name: str, args: InClusterPostgresArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: InClusterPostgresArgs | Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+        a = parse_args(InClusterPostgresArgs, args, component="InClusterPostgres", name=name)
         super().__init__("aiplatform:index:InClusterPostgres", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
         child = pulumi.ResourceOptions(parent=self)
         password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
         secret = k8s.core.v1.Secret(
             f"{name}-password",
-            metadata={"name": f"{name}-password", "namespace": a["namespace"]},
+            metadata={"name": f"{name}-password", "namespace": a.namespace},
             string_data={PASSWORD_KEY: password.result},
             opts=child,
         )
         labels = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "ai-platform"}
         service = k8s.core.v1.Service(
             name,
-            metadata={"name": name, "namespace": a["namespace"]},
+            metadata={"name": name, "namespace": a.namespace},
             spec={"type": "ClusterIP", "selector": labels, "ports": [{"name": "postgres", "port": PORT, "targetPort": "postgres"}]},
             opts=child,
         )
@@ -126,7 +133,7 @@ class InClusterPostgres(pulumi.ComponentResource):
             name,
             metadata={
                 "name": name,
-                "namespace": a["namespace"],
+                "namespace": a.namespace,
                 "annotations": checkov_skips(
                     CKV_K8S_43=IMAGE_BY_TAG,
                     CKV_K8S_40="the image's postgres user (uid 999) owns its runtime directories; it runs unprivileged and non-root",
@@ -135,9 +142,26 @@ class InClusterPostgres(pulumi.ComponentResource):
             spec=statefulset_spec(a, secret.metadata["name"], name),
             opts=child,
         )
-        self.host = pulumi.Output.concat(name, ".", a["namespace"], ".svc.cluster.local")
+        self.host = pulumi.Output.concat(name, ".", a.namespace, ".svc.cluster.local")
         self.port = PORT
-        self.database = self.username = a["database"]
+        self.database = self.username = a.database
         self.password_secret = secret.metadata["name"]
         self.ready = [statefulset, service]
-        self.register_outputs({"host": self.host})
+        self.connection = DatabaseConnection(
+            kind="in-cluster",
+            host=self.host,
+            port=self.port,
+            name=self.database,
+            user=self.username,
+            password_secret=self.password_secret,
+            ready=tuple(self.ready),
+        )
+        self.register_outputs(
+            {
+                "host": self.host,
+                "port": self.port,
+                "database": self.database,
+                "username": self.username,
+                "password_secret": self.password_secret,
+            }
+        )

@@ -5,50 +5,43 @@ The master password is managed by RDS in Secrets Manager, so it never appears in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Optional, Required, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field, SkipValidation
 
-from ..core.util import with_defaults
+from ..core.args import Options, parse_args
+from ..core.contracts import DatabaseConnection
 
 ENGINE_VERSION = "17.4"
 PORT = 5432
 
 
-class RdsPostgresArgs(TypedDict, total=False):
-    subnet_ids: Required[Sequence[pulumi.Input[str]]]
-    """Private subnets of the database (one per AZ). Required."""
-    vpc_id: Required[pulumi.Input[str]]
-    """VPC of the subnets. Required."""
-    client_security_group_id: Required[pulumi.Input[str]]
-    """Security group of the clients (the EKS cluster's); only it reaches port 5432. Required."""
-    database: str
-    """Database name and master user. Default: ``mlflow``."""
-    instance_class: str
-    """Default: ``db.m7g.large``."""
-    allocated_storage_gib: int
-    """Initial gp3 storage; grows automatically up to 10x. Default: 50."""
-    multi_az: bool
-    """A synchronous standby in another AZ. Default: true."""
-    backup_retention_days: int
-    """Days of automated backups. Default: 14."""
-    protect: bool
-    """Deletion protection on RDS and ``protect`` in Pulumi; keep it on destroy. Default: true."""
-    tags: dict[str, str]
-    """Default: none."""
+class RdsPostgresArgs(Options):
+    """Inputs of an RDS PostgreSQL (ModelRegistry builds one for ``database: rds``)."""
 
-
-DEFAULTS = {
-    "database": "mlflow",
-    "instance_class": "db.m7g.large",
-    "allocated_storage_gib": 50,
-    "multi_az": True,
-    "backup_retention_days": 14,
-    "protect": True,
-    "tags": {},
-}
+    subnet_ids: SkipValidation[Sequence[str | pulumi.Output[str]]]
+    """Private subnets of the database (one per AZ)."""
+    vpc_id: SkipValidation[str | pulumi.Output[str]]
+    """VPC of the subnets."""
+    client_security_group_id: SkipValidation[str | pulumi.Output[str]]
+    """Security group of the clients (the EKS cluster's); only it reaches port 5432."""
+    database: str = "mlflow"
+    """Database name and master user."""
+    instance_class: str = "db.m7g.large"
+    """RDS instance class."""
+    allocated_storage_gib: int = Field(default=50, ge=20, le=6553)
+    """Initial gp3 storage; grows automatically up to 10x."""
+    multi_az: bool = True
+    """A synchronous standby in another AZ."""
+    backup_retention_days: int = Field(default=14, ge=0, le=35)
+    """Days of automated backups (0 turns them off)."""
+    protect: bool = True
+    """Deletion protection on RDS and ``protect`` in Pulumi; keep it on destroy."""
+    tags: dict[str, str] = {}
+    """Tags of every AWS resource."""
 
 
 class RdsPostgres(pulumi.ComponentResource):
@@ -59,15 +52,17 @@ class RdsPostgres(pulumi.ComponentResource):
     secret_arn: pulumi.Output[str]
     """Secrets Manager secret with the master ``username`` and ``password`` (managed by RDS)."""
     instance: aws.rds.Instance
+    connection: DatabaseConnection
+    """How clients connect: TLS, and the password from the RDS-managed secret."""
 
-    def __init__(self, name: str, args: RdsPostgresArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: RdsPostgresArgs | Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+        a = parse_args(RdsPostgresArgs, args, component="RdsPostgres", name=name)
         super().__init__("aiplatform:index:RdsPostgres", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
         child = pulumi.ResourceOptions(parent=self)
-        protected = pulumi.ResourceOptions(parent=self, protect=a["protect"], retain_on_delete=a["protect"])
-        subnets = aws.rds.SubnetGroup(name, subnet_ids=list(a["subnet_ids"]), tags=a["tags"], opts=child)
+        protected = pulumi.ResourceOptions(parent=self, protect=a.protect, retain_on_delete=a.protect)
+        subnets = aws.rds.SubnetGroup(name, subnet_ids=list(a.subnet_ids), tags=a.tags, opts=child)
         group = aws.ec2.SecurityGroup(
-            name, description=f"PostgreSQL {name}: clients of the EKS cluster only", vpc_id=a["vpc_id"], tags=a["tags"], opts=child
+            name, description=f"PostgreSQL {name}: clients of the EKS cluster only", vpc_id=a.vpc_id, tags=a.tags, opts=child
         )
         # A separate rule, so the database (12 minutes to create) does not wait for the cluster
         # whose security group it admits.
@@ -75,7 +70,7 @@ class RdsPostgres(pulumi.ComponentResource):
             f"{name}-clients",
             type="ingress",
             security_group_id=group.id,
-            source_security_group_id=a["client_security_group_id"],
+            source_security_group_id=a.client_security_group_id,
             protocol="tcp",
             from_port=PORT,
             to_port=PORT,
@@ -87,41 +82,53 @@ class RdsPostgres(pulumi.ComponentResource):
             description=f"Encrypts the {name} database and its backups",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            tags=a["tags"],
+            tags=a.tags,
             # Kept even when the database is deleted: its final snapshot is encrypted with it.
-            opts=pulumi.ResourceOptions(parent=self, protect=a["protect"], retain_on_delete=True),
+            opts=pulumi.ResourceOptions(parent=self, protect=a.protect, retain_on_delete=True),
         )
         self.instance = aws.rds.Instance(
             name,
             engine="postgres",
             engine_version=ENGINE_VERSION,
-            instance_class=a["instance_class"],
-            db_name=a["database"],
-            username=a["database"],
+            instance_class=a.instance_class,
+            db_name=a.database,
+            username=a.database,
             manage_master_user_password=True,
-            allocated_storage=a["allocated_storage_gib"],
-            max_allocated_storage=a["allocated_storage_gib"] * 10,
+            allocated_storage=a.allocated_storage_gib,
+            max_allocated_storage=a.allocated_storage_gib * 10,
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=key.arn,
-            multi_az=a["multi_az"],
+            multi_az=a.multi_az,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[group.id],
             publicly_accessible=False,
-            backup_retention_period=a["backup_retention_days"],
+            backup_retention_period=a.backup_retention_days,
             copy_tags_to_snapshot=True,
-            deletion_protection=a["protect"],
+            deletion_protection=a.protect,
             skip_final_snapshot=False,
             final_snapshot_identifier=f"{name}-final",
             auto_minor_version_upgrade=True,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=key.arn,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
-            tags=a["tags"],
+            tags=a.tags,
             opts=protected,
         )
         self.host = self.instance.address
         self.port = PORT
-        self.database = self.username = a["database"]
-        self.secret_arn = self.instance.master_user_secrets.apply(lambda s: s[0].secret_arn if s else "")
-        self.register_outputs({"host": self.host, "secret_arn": self.secret_arn})
+        self.database = self.username = a.database
+        self.secret_arn = self.instance.master_user_secrets.apply(lambda s: (s[0].secret_arn or "") if s else "")
+        self.connection = DatabaseConnection(
+            kind="rds",
+            host=self.host,
+            port=self.port,
+            name=self.database,
+            user=self.username,
+            password_secret_arn=self.secret_arn,
+            require_tls=True,
+            ready=(self,),
+        )
+        self.register_outputs(
+            {"host": self.host, "port": self.port, "database": self.database, "username": self.username, "secret_arn": self.secret_arn}
+        )

@@ -7,19 +7,24 @@ Other components order their ServiceMonitors, PodMonitors and PrometheusRules af
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pydantic import Field, SkipValidation
 
 from .. import versions
+from ..core.args import Options, parse_args
+from ..core.contracts import NodePool
 from ..core.helm import helm_release
 from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, WEBHOOK_CALLS, Allow, Isolation
-from ..core.util import LABEL_PREFIX, explicit_depends_on, with_defaults
-from .alert_rules import RuleSettings, prometheus_rules
+from ..core.problems import InputError, Problem
+from ..core.types import Name, matches
+from ..core.util import explicit_depends_on
+from .alert_rules import KSERVE_LATENCY_BUCKETS, POOL_NAME, RuleSettings, prometheus_rules
 from .dashboards import SIDECAR_LABEL, rendered_dashboards
 
 ISOLATION = Isolation(
@@ -32,113 +37,109 @@ ISOLATION = Isolation(
     ],
 )
 
-if TYPE_CHECKING:
-    from ..cluster.gpu_node_pool import GpuNodePool
-
 MONITORING_API = "monitoring.coreos.com/v1"
 ADMIN_USER = "admin"
 USER_KEY, PASSWORD_KEY = "admin-user", "admin-password"
-RETENTION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?$")  # Prometheus duration, as its CRD accepts
+RETENTION = re.compile(r"^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?$")  # Prometheus duration, as its CRD accepts
 STORAGE_SIZE = re.compile(r"^(\d+)(Gi|Ti)$")
 MAX_FULLNAME = 26  # the chart truncates its fullname to 26 characters
-POOL_LABEL = f"{LABEL_PREFIX}/pool"
 
 
-class ObservabilityArgs(TypedDict, total=False):
-    namespace: str
-    """Namespace of Prometheus, Alertmanager, Grafana and the operator. Default: ``monitoring``."""
-    pod_security: str
-    """Pod Security Standard enforced in that namespace; node-exporter gets its own privileged one. Default: ``restricted``."""
-    prometheus_retention: str
-    """How long Prometheus keeps samples (Prometheus duration). Default: ``15d``."""
-    prometheus_storage_size: str
-    """Prometheus' persistent volume (``<n>Gi`` or ``<n>Ti``); 85% of it caps the TSDB size. Default: ``50Gi``."""
-    storage_class: Optional[str]
-    """StorageClass of the Prometheus volume. Default: none (the cluster default)."""
-    prometheus_resources: dict[str, dict[str, str]]
-    """Requests and limits of the Prometheus container.
-    Default: ``{"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}``."""
-    gpu_pools: Sequence["GpuNodePool"]
-    """GPU pools whose autoscaling groups the pool-at-maximum alert watches. Default: none (every node group)."""
-    inference_availability_target: float
-    """Share of InferenceService requests that must not fail (5xx). Default: 0.995."""
-    inference_latency_target: float
-    """Share of predictions that must be faster than ``inference_latency_seconds``. Default: 0.99."""
-    inference_latency_seconds: float
-    """Latency objective's bound; a bucket of the KServe latency histogram. Default: 1.0."""
-    runbook_base_url: Optional[str]
-    """Base of the alerts' runbook links (``<base>#<alertname>``). Default: none (each alert's upstream documentation)."""
-    mlflow_pod_labels: dict[str, str]
-    """Labels of the MLflow server pods (ModelRegistry's). Default: ``{"app.kubernetes.io/name": "mlflow"}``."""
-    mlflow_metrics_port: str
-    """Container port name of MLflow's ``/metrics`` (ModelRegistry runs ``mlflow server --expose-prometheus``). Default: ``http``."""
-    object_store_pod_labels: dict[str, str]
-    """Labels of the MinIO pods (the official chart's). Default: ``{"app": "minio"}``."""
-    object_store_metrics_port: str
-    """Container port name of MinIO's S3 API, which serves its metrics. Default: ``http``."""
+class ObservabilityOptions(Options):
+    """What a caller or a stack file sets for monitoring (``observability``)."""
+
+    prometheus_retention: Annotated[str, matches(RETENTION, "a Prometheus duration such as 15d")] = "15d"
+    """How long Prometheus keeps samples."""
+    prometheus_storage_size: Annotated[str, matches(STORAGE_SIZE, "<n>Gi or <n>Ti, such as 50Gi")] = "50Gi"
+    """Prometheus' persistent volume; 85% of it caps the TSDB size."""
+    storage_class: str | None = None
+    """StorageClass of the Prometheus volume; unset: the cluster default."""
+    inference_availability_target: float = Field(default=0.995, gt=0.9, lt=1)
+    """Share of InferenceService requests that must not fail (5xx)."""
+    inference_latency_target: float = Field(default=0.99, gt=0.9, lt=1)
+    """Share of predictions that must be faster than ``inference_latency_seconds``."""
+    inference_latency_seconds: float = 1.0
+    """Latency bound of the SLO; one of the KServe latency histogram's buckets."""
+    runbook_base_url: Annotated[str, matches(re.compile(r"^https://\S+$"), "an https:// URL")] | None = None
+    """Base of the alerts' runbook links (``<base>#<alertname>``); unset: each alert's upstream documentation."""
 
 
-DEFAULTS = {
-    "namespace": "monitoring",
-    "pod_security": "restricted",
-    "prometheus_retention": "15d",
-    "prometheus_storage_size": "50Gi",
-    "storage_class": None,
-    "prometheus_resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
-    "gpu_pools": [],
-    "inference_availability_target": 0.995,
-    "inference_latency_target": 0.99,
-    "inference_latency_seconds": 1.0,
-    "runbook_base_url": None,
-    "mlflow_pod_labels": {"app.kubernetes.io/name": "mlflow"},
-    "mlflow_metrics_port": "http",
-    "object_store_pod_labels": {"app": "minio"},
-    "object_store_metrics_port": "http",
-}
+class ObservabilityArgs(ObservabilityOptions):
+    """Monitoring's options plus what the composition injects and what only callers set."""
+
+    gpu_pools: SkipValidation[Sequence[NodePool]] = ()
+    """GPU pools whose autoscaling groups the pool-at-maximum alert watches; none: every node group."""
+    namespace: Name = "monitoring"
+    """Namespace of Prometheus, Alertmanager, Grafana and the operator."""
+    pod_security: Literal["restricted", "baseline", "privileged"] = "restricted"
+    """Pod Security Standard enforced in that namespace; node-exporter gets its own privileged one."""
+    prometheus_resources: dict[str, dict[str, str]] = {
+        "requests": {"cpu": "500m", "memory": "2Gi"},
+        "limits": {"cpu": "2", "memory": "4Gi"},
+    }
+    """Requests and limits of the Prometheus container."""
+    mlflow_pod_labels: dict[str, str] = {"app.kubernetes.io/name": "mlflow"}
+    """Labels of the MLflow server pods (ModelRegistry's)."""
+    mlflow_metrics_port: str = "http"
+    """Container port name of MLflow's ``/metrics`` (ModelRegistry runs ``mlflow server --expose-prometheus``)."""
+    object_store_pod_labels: dict[str, str] = {"app": "minio"}
+    """Labels of the MinIO pods (the official chart's)."""
+    object_store_metrics_port: str = "http"
+    """Container port name of MinIO's S3 API, which serves its metrics."""
+
+
+def problems(options: ObservabilityOptions) -> list[Problem]:
+    """What the alerts cannot measure; pure, so stack config validation runs it too."""
+    seconds = options.inference_latency_seconds
+    if seconds in KSERVE_LATENCY_BUCKETS:
+        return []
+    allowed = ", ".join(f"{b:g}" for b in KSERVE_LATENCY_BUCKETS)
+    return [Problem(("inference_latency_seconds",), f"must be a bucket of KServe's latency histogram: {allowed} (got {seconds:g})")]
+
+
+def args_problems(a: ObservabilityArgs) -> list[Problem]:
+    """``problems`` plus the names of the pools the composition injects."""
+    return problems(a) + [
+        Problem(("gpu_pools", index), f"{pool.name!r} is not a node pool name (lowercase letters, digits and '-')")
+        for index, pool in enumerate(a.gpu_pools)
+        if not POOL_NAME.match(pool.name)
+    ]
 
 
 def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
 
 
-def validate(name: str, a: dict) -> None:
-    """Reject bad input before any resource exists, naming the key."""
-    if len(name) > MAX_FULLNAME:
-        raise ValueError(f"Observability name {name!r} is longer than {MAX_FULLNAME} characters (the chart truncates it)")
-    if not a["prometheus_retention"] or not RETENTION.match(a["prometheus_retention"]):
-        raise ValueError(f"prometheus_retention must be a Prometheus duration such as 15d (got {a['prometheus_retention']!r})")
-    if not STORAGE_SIZE.match(a["prometheus_storage_size"]):
-        raise ValueError(f"prometheus_storage_size must be <n>Gi or <n>Ti (got {a['prometheus_storage_size']!r})")
-
-
 def retention_size(storage_size: str) -> str:
     """85% of the volume, so Prometheus drops old blocks before the disk fills (its GB are GiB)."""
-    amount, unit = STORAGE_SIZE.match(storage_size).groups()
+    match = STORAGE_SIZE.match(storage_size)
+    assert match, f"{storage_size!r} is validated by ObservabilityOptions"
+    amount, unit = match.groups()
     gib = int(amount) * (1024 if unit == "Ti" else 1)
     return f"{int(gib * 0.85)}GB"
 
 
-def rule_settings(a: dict) -> RuleSettings:
+def rule_settings(a: ObservabilityArgs) -> RuleSettings:
     return RuleSettings(
-        gpu_pools=tuple(pool.labels[POOL_LABEL] for pool in a["gpu_pools"]),
-        inference_availability_target=a["inference_availability_target"],
-        inference_latency_target=a["inference_latency_target"],
-        inference_latency_seconds=a["inference_latency_seconds"],
-        runbook_base_url=a["runbook_base_url"],
+        gpu_pools=tuple(pool.name for pool in a.gpu_pools),
+        inference_availability_target=a.inference_availability_target,
+        inference_latency_target=a.inference_latency_target,
+        inference_latency_seconds=a.inference_latency_seconds,
+        runbook_base_url=a.runbook_base_url,
     )
 
 
-def prometheus_values(a: dict) -> dict[str, Any]:
-    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": a["prometheus_storage_size"]}}}
-    if a["storage_class"]:
-        claim["storageClassName"] = a["storage_class"]
+def prometheus_values(a: ObservabilityArgs) -> dict[str, Any]:
+    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": a.prometheus_storage_size}}}
+    if a.storage_class:
+        claim["storageClassName"] = a.storage_class
     return {
         "service": {"type": "ClusterIP"},
         "ingress": {"enabled": False},
         "prometheusSpec": {
-            "retention": a["prometheus_retention"],
-            "retentionSize": retention_size(a["prometheus_storage_size"]),
-            "resources": a["prometheus_resources"],
+            "retention": a.prometheus_retention,
+            "retentionSize": retention_size(a.prometheus_storage_size),
+            "resources": a.prometheus_resources,
             "storageSpec": {"volumeClaimTemplate": {"spec": claim}},
             # Select monitors and rules from every namespace, whatever their labels: the chart's
             # default only takes objects labelled with its own release.
@@ -164,7 +165,9 @@ def grafana_values(admin_secret: pulumi.Input[str]) -> dict[str, Any]:
     }
 
 
-def chart_values(name: str, a: dict, admin_secret: pulumi.Input[str], node_exporter_namespace: pulumi.Input[str]) -> dict[str, Any]:
+def chart_values(
+    name: str, a: ObservabilityArgs, admin_secret: pulumi.Input[str], node_exporter_namespace: pulumi.Input[str]
+) -> dict[str, Any]:
     """Helm values for kube-prometheus-stack (keys from its values.yaml at the pinned version)."""
     return {
         "fullnameOverride": name,
@@ -215,7 +218,7 @@ def _endpoint(job: str, extra: Sequence[dict] = (), path: str = "/metrics", **wh
     return {**where, "path": path, "relabelings": [_job(job), *extra]}
 
 
-def pod_monitors(a: dict) -> dict[str, dict[str, Any]]:
+def pod_monitors(a: ObservabilityArgs) -> dict[str, dict[str, Any]]:
     """PodMonitor name -> spec; every one looks in all namespaces."""
     isvc = [_pod_label("serving.kserve.io/inferenceservice", "inferenceservice")]
     ray = [_pod_label("ray.io/cluster", "ray_io_cluster")]
@@ -238,10 +241,10 @@ def pod_monitors(a: dict) -> dict[str, dict[str, Any]]:
         # The GPU Operator's DCGM exporter (9400). Scraped from here rather than through the
         # chart's ServiceMonitor, so the GPU Operator need not wait for the monitoring CRDs.
         "dcgm-exporter": ({"matchLabels": {"app": "nvidia-dcgm-exporter"}}, [_endpoint("nvidia-dcgm-exporter", portNumber=9400)]),
-        "mlflow": ({"matchLabels": dict(a["mlflow_pod_labels"])}, [_endpoint("mlflow", port=a["mlflow_metrics_port"])]),
+        "mlflow": ({"matchLabels": dict(a.mlflow_pod_labels)}, [_endpoint("mlflow", port=a.mlflow_metrics_port)]),
         "minio": (
-            {"matchLabels": dict(a["object_store_pod_labels"])},
-            [_endpoint("minio", path="/minio/v2/metrics/cluster", port=a["object_store_metrics_port"])],
+            {"matchLabels": dict(a.object_store_pod_labels)},
+            [_endpoint("minio", path="/minio/v2/metrics/cluster", port=a.object_store_metrics_port)],
         ),
     }
     return {
@@ -265,20 +268,21 @@ class Observability(pulumi.ComponentResource):
     grafana_admin_secret: pulumi.Output[str]
     grafana_admin_password: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ObservabilityArgs | None = None, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ObservabilityArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(ObservabilityArgs, args, component="Observability", name=name, problems=args_problems)
+        if len(name) > MAX_FULLNAME:
+            raise InputError(
+                "Observability", name, [Problem((), f"the name is longer than {MAX_FULLNAME} characters (the chart truncates it)")]
+            )
+        settings = rule_settings(a)
         super().__init__("aiplatform:index:Observability", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        validate(name, a)
-        settings = rule_settings(a)  # raises on bad objectives before any resource exists
         after = explicit_depends_on(opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        namespace = platform_namespace(a["namespace"], pod_security=a["pod_security"], isolation=ISOLATION, parent=self)
+        namespace = platform_namespace(a.namespace, pod_security=a.pod_security, isolation=ISOLATION, parent=self)
         # privileged: node-exporter reads the host's /proc, /sys and network (hostNetwork, hostPID, hostPath).
         # Its pods use the host's network, which NetworkPolicies do not govern.
-        host_namespace = platform_namespace(
-            f"{a['namespace']}-node-exporter", pod_security="privileged", isolation=Isolation(), parent=self
-        )
+        host_namespace = platform_namespace(f"{a.namespace}-node-exporter", pod_security="privileged", isolation=Isolation(), parent=self)
         self.namespace = namespace.metadata["name"]
 
         password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child)
@@ -324,7 +328,9 @@ class Observability(pulumi.ComponentResource):
                 "release": self.release.name,
                 "prometheus_url": self.prometheus_url,
                 "grafana_url": self.grafana_url,
+                "alertmanager_url": self.alertmanager_url,
                 "grafana_admin_secret": self.grafana_admin_secret,
+                "grafana_admin_password": self.grafana_admin_password,
             }
         )
 
