@@ -143,9 +143,8 @@ def test_a_gateway_routes_models_through_gateway_api():
     ],
 )
 def test_bad_arguments_fail_before_any_resource(args, message):
-    from components.serving.kserve import KServe
-
     from components.core.problems import InputError
+    from components.serving.kserve import KServe
 
     with pytest.raises(InputError, match=message):
         KServe("kserve", args)

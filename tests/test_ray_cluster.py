@@ -502,7 +502,9 @@ def test_a_bad_spec_registers_nothing():
         RayCluster("train", {"operator": operator, "store": FakeStore("minio"), "worker_groups": [{"name": "gpu", "gpus": 1}]})
 
     recording = Recording(stack="test")
-    with pytest.raises(InputError, match=r"RayCluster 'train': invalid input \(1 problem\):\n  - worker_groups\[0\]\.gpu_pool: a GPU group"):
+    with pytest.raises(
+        InputError, match=r"RayCluster 'train': invalid input \(1 problem\):\n  - worker_groups\[0\]\.gpu_pool: a GPU group"
+    ):
         run_program(build, stack="test", config={}, recording=recording)
     registered = {r.type for r in recording.registrations}
     assert "aiplatform:index:KubeRayOperator" in registered, "the recording works"
