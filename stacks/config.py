@@ -225,11 +225,11 @@ class RayWorkerGroupConfig(RayWorkerGroupOptions):
 class RayClusterConfig(RayClusterOptions):
     name: str
     """The cluster's name: its RayCluster and, unless ``namespace`` is set, its namespace."""
-    worker_groups: Sequence[RayWorkerGroupConfig] = ()
+    worker_groups: Sequence[RayWorkerGroupConfig] = ()  # pyright: ignore[reportIncompatibleVariableOverride]
     """CPU and GPU worker groups. Empty: the head alone."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class PoolStandIn:
     """A configured GPU pool as the component rules see it (the NodePool contract), before it exists."""
 

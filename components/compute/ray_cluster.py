@@ -206,7 +206,7 @@ class RayClusterArgs(RayClusterOptions):
     store: SkipValidation[ObjectStoreLike | None] = None
     """Object store the pods read and write through a ``grant_read_write`` for their service
     account. Unset: no store access."""
-    worker_groups: Sequence[RayWorkerGroupArgs] = ()
+    worker_groups: Sequence[RayWorkerGroupArgs] = ()  # pyright: ignore[reportIncompatibleVariableOverride]
     """CPU and GPU worker groups, each with the pool it runs on. Empty: the head alone."""
 
 
@@ -430,7 +430,7 @@ def ray_cluster_spec(a: RayClusterArgs, *, service_account: pulumi.Input[str], e
         spec["autoscalerOptions"] = autoscaler_options(idle_timeout_seconds=a.idle_timeout_seconds, upscaling_mode=a.upscaling_mode)
     if a.redis_address:
         spec["gcsFaultToleranceOptions"] = gcs_fault_tolerance(
-            redis_address=a.redis_address, password_secret=a.redis_password_secret, password_key=a.redis_password_key
+            redis_address=a.redis_address, password_secret=a.redis_password_secret or "", password_key=a.redis_password_key
         )
     return spec
 

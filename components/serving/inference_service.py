@@ -419,7 +419,7 @@ def predictor_spec(s: InferenceServiceArgs, mode: str, storage_uri: pulumi.Input
     return predictor
 
 
-def canary_specs(s: InferenceServiceOptions, storage_uris: Sequence[pulumi.Input[str]], service_account: str) -> list[dict[str, Any]]:
+def canary_specs(s: InferenceServiceArgs, storage_uris: Sequence[pulumi.Input[str]], service_account: str) -> list[dict[str, Any]]:
     """``spec.canary`` entries: the whole predictor but no replica range or autoscaling."""
     entries = []
     for canary, uri in zip(s.canaries, storage_uris, strict=True):
