@@ -10,9 +10,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from components.cluster.cluster_autoscaler import ClusterAutoscalerOptions
@@ -24,11 +26,15 @@ from components.cluster.gpu_node_pool import problems as gpu_pool_problems
 from components.cluster.vpc import VpcOptions
 from components.cluster.workload_access import WorkloadAccessOptions
 from components.compute.gpu_operator import GpuOperatorOptions
+from components.compute.ray_cluster import RayClusterOptions, RayWorkerGroupOptions
 from components.data.model_registry import ModelRegistryOptions
 from components.data.object_store import ObjectStoreOptions
 from components.data.object_store import problems as object_store_problems
 from components.observability.observability import ObservabilityOptions
 from components.observability.observability import problems as observability_problems
+from components.serving.inference_service import InferenceServiceOptions
+from components.serving.ingress_gateway import IngressGatewayOptions
+from components.serving.kserve import KServeOptions
 from stacks.errors import NAMESPACE, ConfigError, Problem, key_path
 
 EXISTING_CLUSTER_VERSIONS = tuple(f"1.{minor}" for minor in range(25, 38))
@@ -139,61 +145,23 @@ class ModelRegistryConfig(ModelRegistryOptions):
     """Run the MLflow tracking server and model registry (needs the object store)."""
 
 
-Size = Annotated[str, _matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 100Gi")]
-
-
-class IngressGatewayConfig(_Model):
+class IngressGatewayConfig(IngressGatewayOptions):
     enabled: bool = False
     """Install Envoy Gateway; KServe then creates its Gateway and splits canary traffic through it."""
-    proxy_replicas: Optional[int] = Field(default=None, ge=1, le=20)
-    service_type: Optional[Literal["ClusterIP", "NodePort", "LoadBalancer"]] = None
-    """Default ClusterIP: models stay inside the cluster unless this says otherwise."""
-    service_annotations: dict[str, str] = {}
 
 
-class KServeConfig(_Model):
+class KServeConfig(KServeOptions):
     enabled: bool = True
-    deployment_mode: Literal["Standard", "Knative"] = "Standard"
-    """``Standard`` (plain Deployments + HPA, formerly RawDeployment) or ``Knative`` (needs Knative Serving)."""
-    gateway: Optional[Annotated[str, _matches(re.compile(r"^[a-z0-9-]+/[a-z0-9-]+$"), "<namespace>/<gateway name>")]] = None
-    """Gateway API gateway for HTTPRoutes; Standard-mode canaries split traffic only through it."""
-    ingress_domain: str = "example.com"
-    model_namespace: Name = "models"
     local_model_pools: list[Name] = []
     """GPU pools whose NVMe caches models (KServe LocalModelCache)."""
-    local_model_cache_size: Size = "500Gi"
     ingress_gateway: IngressGatewayConfig = IngressGatewayConfig()
 
 
-class CanaryConfig(_Model):
+class InferenceServiceConfig(InferenceServiceOptions):
     name: str
-    traffic_percent: int
-    model_path: Optional[str] = None
-    storage_uri: Optional[str] = None
-    min_replicas: Optional[int] = None
-
-
-class InferenceServiceConfig(_Model):
-    name: str
-    model_format: Literal["sklearn", "xgboost", "pytorch", "onnx", "huggingface", "triton"]
-    model_path: Optional[str] = None
-    """Path in the object store's ``models`` bucket."""
-    storage_uri: Optional[str] = None
-    """Any URI KServe can load (s3://, gs://, hf://, pvc://), e.g. an MLflow model version's artifact location."""
-    cpu: str = "1"
-    memory: str = "2Gi"
-    gpus: int = Field(default=0, ge=0)
-    gpu_resource: str = "nvidia.com/gpu"
+    """The model's name: its InferenceService, Service and service account."""
     gpu_pool: Optional[Name] = None
-    min_replicas: int = Field(default=1, ge=0)
-    max_replicas: int = Field(default=1, ge=1)
-    scale_metric: Optional[str] = None
-    scale_target: Optional[int] = None
-    canary_traffic_percent: Optional[int] = None
-    """Knative mode: share of traffic for the latest revision."""
-    canaries: list[CanaryConfig] = []
-    """Standard mode: models that each take a share of the traffic (needs ``kserve.gateway``)."""
-    model_cache_size: Optional[Size] = None
+    """Name of the GPU pool (``gpuPools[].name``) the replicas run on."""
 
 
 class ObservabilityConfig(ObservabilityOptions):
@@ -201,48 +169,30 @@ class ObservabilityConfig(ObservabilityOptions):
     """Install kube-prometheus-stack with the platform's scraping, alerts and dashboards."""
 
 
-class RayHeadConfig(_Model):
-    """Unset keys take RayCluster's defaults (components/compute/ray_cluster.py)."""
-
-    cpu: Optional[int] = None
-    memory_gib: Optional[int] = None
-    object_store_gib: Optional[float] = None
-    run_tasks: Optional[bool] = None
+class RayWorkerGroupConfig(RayWorkerGroupOptions):
+    gpu_pool: Optional[Name] = None
+    """Name of the GPU pool (``gpuPools[].name``) the workers run on."""
 
 
-class RayWorkerGroupConfig(_Model):
+class RayClusterConfig(RayClusterOptions):
     name: str
-    cpu: Optional[int] = None
-    memory_gib: Optional[int] = None
-    gpus: Optional[int] = None
-    gpu_pool: Optional[str] = None
-    min_replicas: Optional[int] = None
-    max_replicas: Optional[int] = None
-    object_store_gib: Optional[float] = None
+    """The cluster's name: its RayCluster and, unless ``namespace`` is set, its namespace."""
+    worker_groups: Sequence[RayWorkerGroupConfig] = ()  # pyright: ignore[reportIncompatibleVariableOverride]
+    """CPU and GPU worker groups. Empty: the head alone."""
 
 
-class RayClusterConfig(_Model):
+@dataclass
+class PoolStandIn:
+    """A configured GPU pool as the component rules see it (the NodePool contract), before it exists."""
+
     name: str
-    namespace: Optional[Name] = None
-    """Default: a namespace named after the cluster."""
-    head: RayHeadConfig = RayHeadConfig()
-    worker_groups: list[RayWorkerGroupConfig] = []
-    autoscaling: Optional[bool] = None
-    idle_timeout_seconds: Optional[int] = None
-    upscaling_mode: Optional[str] = None
-    bucket: Optional[str] = None
-    """Object store bucket the pods read and write (default: ``datasets``)."""
-    redis_address: Optional[str] = None
-    """External Redis for GCS fault tolerance (prod)."""
-    redis_password_secret: Optional[str] = None
-    redis_password_key: Optional[str] = None
-
-    def component_args(self) -> dict[str, Any]:
-        """RayClusterArgs without the resources (operator, store, pools) the stack wires in."""
-        args = self.model_dump(exclude={"name", "worker_groups", "head"}, exclude_none=True)
-        args["head"] = self.head.model_dump(exclude_none=True)
-        args["worker_groups"] = [g.model_dump(exclude={"gpu_pool"}, exclude_none=True) for g in self.worker_groups]
-        return args
+    gpu_resources: Mapping[str, int]
+    """What one node offers; empty when the pool's instance types are unknown."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = ()
+    time_slicing_replicas: Optional[int] = None
+    device_plugin_config: Optional[str] = None
 
 
 class AccessConfig(WorkloadAccessOptions):
@@ -411,9 +361,7 @@ PLATFORM_NAMESPACES = ("kube-system", "gpu-operator", "monitoring", "kserve", "c
 
 
 def _ray_problems(config: StackConfig) -> list[Problem]:
-    from types import SimpleNamespace
-
-    from components.compute.ray_cluster import ray_cluster_problems
+    from components.compute.ray_cluster import problems as ray_cluster_problems
 
     pools = {p.name: p for p in config.platform.gpu_pools}
     store = config.platform.object_store
@@ -432,28 +380,29 @@ def _ray_problems(config: StackConfig) -> list[Problem]:
                     f"namespace {namespace!r} belongs to the platform; choose another",
                 )
             )
-        bucket = cluster.bucket or "datasets"
-        if store.enabled and bucket not in store.buckets:
+        if store.enabled and cluster.bucket not in store.buckets:
             problems.append(
-                Problem(key_path(*at, "bucket"), f"must be one of objectStore.buckets: {', '.join(store.buckets)} (got {bucket!r})")
+                Problem(key_path(*at, "bucket"), f"must be one of objectStore.buckets: {', '.join(store.buckets)} (got {cluster.bucket!r})")
             )
-        args = cluster.component_args()
         for group_index, group in enumerate(cluster.worker_groups):
-            if group.gpu_pool is None:
-                continue
-            if group.gpu_pool not in pools:
+            if group.gpu_pool is not None and group.gpu_pool not in pools:
                 problems.append(
                     Problem(
                         key_path(*at, "workerGroups", group_index, "gpuPool"),
                         f"no GPU pool named {group.gpu_pool!r} (pools: {', '.join(pools) or 'none'})",
                     )
                 )
-            # a stand-in with what the check reads: the extended resources one node offers
-            args["worker_groups"][group_index]["gpu_pool"] = SimpleNamespace(
-                gpu_resources=_gpu_capacity(pools.get(group.gpu_pool), config) or {"nvidia.com/gpu": 0}
-            )
-        problems += [Problem(key_path(*at, *p.path_as(to_camel)), p.message_as(to_camel)) for p in ray_cluster_problems(cluster.name, args)]
+        stand_ins = [_pool_stand_in(group.gpu_pool, pools, config) for group in cluster.worker_groups]
+        found = ray_cluster_problems(cluster, name=cluster.name, gpu_pools=stand_ins)
+        problems += [Problem(key_path(*at, *p.path_as(to_camel)), p.message_as(to_camel)) for p in found]
     return problems
+
+
+def _pool_stand_in(name: Optional[str], pools: Mapping[str, GpuPoolConfig], config: StackConfig) -> Optional[PoolStandIn]:
+    """The configured pool ``name`` as a NodePool for the component rules (None without a pool)."""
+    if name is None:
+        return None
+    return PoolStandIn(name=name, gpu_resources=_gpu_capacity(pools.get(name), config) or {})
 
 
 def _observability_problems(config: StackConfig) -> list[Problem]:
@@ -462,7 +411,7 @@ def _observability_problems(config: StackConfig) -> list[Problem]:
 
 
 def _serving_problems(config: StackConfig) -> list[Problem]:
-    from components.serving.inference_service import inference_service_problems
+    from components.serving.inference_service import problems as inference_service_problems
 
     kserve = config.platform.kserve
     pools = {p.name: p for p in config.platform.gpu_pools}
@@ -490,15 +439,12 @@ def _serving_problems(config: StackConfig) -> list[Problem]:
                 )
             )
             continue
-        spec = model.model_dump(exclude={"name", "gpu_pool"})
-        spec["canaries"] = [c.model_dump(exclude_none=True) for c in model.canaries]
         found = inference_service_problems(
-            model.name,
-            spec,
-            kserve.deployment_mode,
+            model,
+            name=model.name,
+            deployment_mode=kserve.deployment_mode,
             gateway_api=kserve.gateway is not None or kserve.ingress_gateway.enabled,
-            pool=model.gpu_pool,
-            gpu_capacity=_gpu_capacity(pools.get(model.gpu_pool), config),
+            gpu_pool=_pool_stand_in(model.gpu_pool, pools, config),
             cached_pools=set(kserve.local_model_pools),
             has_store=config.platform.object_store.enabled,
         )

@@ -8,7 +8,8 @@ from typing import Any
 import pulumi
 
 from components.core.args import inject
-from stacks.config import GpuPoolConfig, StackConfig
+from components.core.contracts import NodePool
+from stacks.config import GpuPoolConfig, InferenceServiceConfig, RayClusterConfig, StackConfig
 
 
 @dataclass
@@ -175,46 +176,36 @@ def _model_registry(platform: Platform, config: StackConfig, k8s_opts: pulumi.Re
     return ModelRegistry("model-registry", args, k8s_opts)
 
 
-def _pools_by_name(platform: Platform) -> dict[str, Any]:
+def _pools_by_name(platform: Platform) -> dict[str, NodePool]:
     return {pool.name: pool for pool in platform.gpu_pools}
 
 
 def _kserve(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.serving.kserve import KServe
+    from components.serving.kserve import KServe, KServeArgs
 
     settings = config.platform.kserve
     pools = _pools_by_name(platform)
-    return KServe(
-        "kserve",
-        {
-            "deployment_mode": settings.deployment_mode,
-            "gateway": settings.gateway,
-            "ingress": platform.ingress_gateway,
-            "ingress_domain": settings.ingress_domain,
-            "model_namespace": settings.model_namespace,
-            "local_model_pools": [pools[name] for name in settings.local_model_pools],
-            "local_model_cache_size": settings.local_model_cache_size,
-            "controller_node_selector": _system_node_selector(config),
-        },
-        opts,
+    args = inject(
+        KServeArgs,
+        settings,
+        ingress=platform.ingress_gateway,
+        local_model_pools=[pools[name] for name in settings.local_model_pools],
+        controller_node_selector=_system_node_selector(config),
     )
+    return KServe("kserve", args, opts)
 
 
-def _inference_service(platform: Platform, model: Any, opts: pulumi.ResourceOptions) -> Any:
-    from components.serving.inference_service import InferenceService
+def _inference_service(platform: Platform, model: InferenceServiceConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.serving.inference_service import InferenceService, InferenceServiceArgs
 
-    args = model.model_dump(exclude={"name", "gpu_pool", "canaries"})
-    return InferenceService(
-        model.name,
-        {
-            **args,
-            "canaries": [c.model_dump(exclude_none=True) for c in model.canaries],
-            "kserve": platform.kserve,
-            "store": platform.object_store,
-            "gpu_pool": _pools_by_name(platform).get(model.gpu_pool),
-        },
-        opts,
+    args = inject(
+        InferenceServiceArgs,
+        model,
+        kserve=platform.kserve,
+        store=platform.object_store,
+        gpu_pool=_pools_by_name(platform).get(model.gpu_pool) if model.gpu_pool else None,
     )
+    return InferenceService(model.name, args, opts)
 
 
 def _observability(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
@@ -224,36 +215,26 @@ def _observability(platform: Platform, config: StackConfig, opts: pulumi.Resourc
 
 
 def _kuberay(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.compute.kuberay_operator import KubeRayOperator
+    from components.compute.kuberay_operator import KubeRayOperator, KubeRayOperatorArgs
 
-    return KubeRayOperator(
-        "kuberay-operator",
-        {"node_selector": _system_node_selector(config), "service_monitor": config.platform.observability.enabled},
-        opts,
-    )
+    args = KubeRayOperatorArgs(node_selector=_system_node_selector(config), service_monitor=config.platform.observability.enabled)
+    return KubeRayOperator("kuberay-operator", args, opts)
 
 
-def _ray_cluster(platform: Platform, cluster: Any, opts: pulumi.ResourceOptions) -> Any:
-    from components.compute.ray_cluster import RayCluster
+def _ray_cluster(platform: Platform, cluster: RayClusterConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.compute.ray_cluster import RayCluster, RayClusterArgs, RayWorkerGroupArgs
 
-    args = cluster.component_args()
     pools = _pools_by_name(platform)
-    for group, settings in zip(args["worker_groups"], cluster.worker_groups, strict=True):
-        group["gpu_pool"] = pools.get(settings.gpu_pool)
-    return RayCluster(cluster.name, {**args, "operator": platform.kuberay, "store": platform.object_store}, opts)
+    groups = [inject(RayWorkerGroupArgs, g, gpu_pool=pools[g.gpu_pool] if g.gpu_pool else None) for g in cluster.worker_groups]
+    args = inject(RayClusterArgs, cluster, operator=platform.kuberay, store=platform.object_store, worker_groups=groups)
+    return RayCluster(cluster.name, args, opts)
 
 
 def _ingress_gateway(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
-    from components.serving.ingress_gateway import IngressGateway
+    from components.serving.ingress_gateway import IngressGateway, IngressGatewayArgs
 
-    settings = config.platform.kserve.ingress_gateway
-    args = {
-        "proxy_replicas": settings.proxy_replicas,
-        "proxy_service_type": settings.service_type,
-        "proxy_service_annotations": settings.service_annotations,
-        "node_selector": _system_node_selector(config),
-    }
-    return IngressGateway("envoy-gateway", {k: v for k, v in args.items() if v is not None}, opts)
+    args = inject(IngressGatewayArgs, config.platform.kserve.ingress_gateway, node_selector=_system_node_selector(config))
+    return IngressGateway("envoy-gateway", args, opts)
 
 
 def _group_role_arns(config: StackConfig) -> dict[str, list[str]]:

@@ -148,7 +148,7 @@ def test_proxy_service_stays_in_the_cluster_unless_configured():
     _, _, _, _, default = _gateway()
     assert _kubernetes(default)["envoyService"] == {"type": "ClusterIP"}
     annotations = {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}
-    _, _, _, _, exposed = _gateway({"proxy_service_type": "LoadBalancer", "proxy_service_annotations": annotations})
+    _, _, _, _, exposed = _gateway({"service_type": "LoadBalancer", "service_annotations": annotations})
     assert _kubernetes(exposed)["envoyService"] == {"type": "LoadBalancer", "annotations": annotations}
 
 
@@ -189,14 +189,16 @@ def test_kserve_gets_a_gateway_of_this_class_in_its_own_namespace():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"proxy_service_type": "External"}, "proxy_service_type must be one of ClusterIP, NodePort, LoadBalancer"),
-        ({"gateway_class": "Envoy_GW"}, "gateway_class must be a DNS-1035 label"),
-        ({"proxy_replicas": 0}, "proxy_replicas must be a whole number >= 1"),
-        ({"namespace": "Edge"}, "namespace must be a DNS-1123 label"),
+        ({"service_type": "External"}, "service_type: must be one of ClusterIP, NodePort, LoadBalancer"),
+        ({"gateway_class": "Envoy_GW"}, "gateway_class: must be a DNS-1035 label"),
+        ({"proxy_replicas": 0}, "proxy_replicas: must be a whole number >= 1"),
+        ({"proxy_replicas": 21}, "proxy_replicas: Input should be less than or equal to 20"),
+        ({"namespace": "Edge"}, "namespace: must be a DNS-1123 label"),
     ],
 )
 def test_bad_arguments_fail_before_any_resource(args, message):
+    from components.core.problems import InputError
     from components.serving.ingress_gateway import IngressGateway
 
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         IngressGateway("envoy-gateway", args)

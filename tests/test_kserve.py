@@ -21,6 +21,7 @@ class Pool:
     """What KServe reads from a GpuNodePool."""
 
     def __init__(self, name: str):
+        self.name = name
         self.node_selector = {"ai-platform.io/pool": name}
         self.tolerations = [dict(GPU_TOLERATION)]
         self.gpu_resources = {"nvidia.com/gpu": 4}
@@ -135,14 +136,16 @@ def test_a_gateway_routes_models_through_gateway_api():
     [
         ({"deployment_mode": "RawDeployment"}, "'RawDeployment' is now called 'Standard'"),
         ({"deployment_mode": "Serverless"}, "'Serverless' is now called 'Knative'"),
-        ({"deployment_mode": "Modelmesh"}, "deployment_mode must be one of Standard, Knative"),
-        ({"gateway": "no-namespace"}, "gateway must be 'namespace/name'"),
+        ({"deployment_mode": "Modelmesh"}, "deployment_mode: must be one of Standard, Knative"),
+        ({"gateway": "no-namespace"}, "gateway: must be 'namespace/name'"),
+        ({"gateway": "gw/ai", "ingress": object()}, "gateway: set gateway or ingress, not both"),
     ],
 )
 def test_bad_arguments_fail_before_any_resource(args, message):
+    from components.core.problems import InputError
     from components.serving.kserve import KServe
 
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         KServe("kserve", args)
 
 

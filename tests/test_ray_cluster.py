@@ -17,11 +17,15 @@ from components.compute.ray_cluster import (
     RAY_CPU_IMAGE,
     RAY_GPU_IMAGE,
     RAY_VERSION,
+    RayClusterArgs,
+    RayWorkerGroupArgs,
     object_store_mib,
-    ray_cluster_problems,
+    problems,
     ray_start_params,
     worker_group,
 )
+from components.core.args import parse_args
+from components.core.problems import InputError
 from components.data.storage_access import StoreAccess
 from offline.mockruntime import Recording, run_program
 from tests import upstream
@@ -178,8 +182,8 @@ def test_a_head_that_runs_no_tasks_advertises_no_cpus():
 
 
 def test_object_store_defaults_to_rays_share_of_memory():
-    assert object_store_mib({"memory_gib": 10, "object_store_gib": None}) == 3072
-    assert object_store_mib({"memory_gib": 10, "object_store_gib": 1.5}) == 1536
+    assert object_store_mib(RayWorkerGroupArgs(name="g", memory_gib=10)) == 3072
+    assert object_store_mib(RayWorkerGroupArgs(name="g", memory_gib=10, object_store_gib=1.5)) == 1536
     assert ray_start_params(cpu=1, gpus=0, object_store_mib=100)["object-store-memory"] == str(100 * 1024 * 1024)
 
 
@@ -376,9 +380,9 @@ def test_operator_runs_restricted_with_requests_and_limits():
 
 
 def test_operator_values_use_keys_the_pinned_chart_defines():
-    from components.compute.kuberay_operator import DEFAULTS, chart_values
+    from components.compute.kuberay_operator import KubeRayOperatorArgs, chart_values
 
-    values = chart_values({**DEFAULTS, "service_monitor": True})
+    values = chart_values(KubeRayOperatorArgs(service_monitor=True))
     assert _unknown_keys(values, upstream.chart_values(versions.KUBERAY_OPERATOR.name, versions.KUBERAY_OPERATOR.version)) == []
 
 
@@ -386,7 +390,20 @@ def test_operator_values_use_keys_the_pinned_chart_defines():
 
 
 def _problems(name="train", **args) -> list[str]:
-    return [str(p) for p in ray_cluster_problems(name, args)]
+    """Every problem RayCluster would raise: the fields' own checks, then ``problems``."""
+    try:
+        parse_args(RayClusterArgs, {"operator": None, **args}, component="RayCluster", name=name, problems=lambda a: _rules(name, a))
+    except InputError as error:
+        return [str(p) for p in error.problems]
+    return []
+
+
+def _rules(name: str, a: RayClusterArgs) -> list:
+    return problems(a, name=name, gpu_pools=[g.gpu_pool for g in a.worker_groups])
+
+
+def _args(**args) -> RayClusterArgs:
+    return RayClusterArgs.model_validate({"operator": None, **args})
 
 
 def test_a_valid_cluster_has_no_problems():
@@ -455,16 +472,16 @@ def test_bad_specs_are_reported_with_their_path(name, args, expected):
 
 
 def test_all_problems_are_reported_at_once():
-    problems = ray_cluster_problems("Bad_Name", {"worker_groups": [{"name": "gpu", "gpus": 1, "min_replicas": 2, "max_replicas": 1}]})
-    assert [p.path for p in problems] == [("name",), ("worker_groups", 0, "max_replicas"), ("worker_groups", 0, "gpu_pool")]
+    found = _rules("Bad_Name", _args(worker_groups=[{"name": "gpu", "gpus": 1, "min_replicas": 2, "max_replicas": 1}]))
+    assert [p.path for p in found] == [("name",), ("worker_groups", 0, "max_replicas"), ("worker_groups", 0, "gpu_pool")]
 
 
 def test_problems_speak_the_stack_configs_spelling():
-    (problem,) = ray_cluster_problems("train", {"worker_groups": [{"name": "cpu", "min_replicas": 3, "max_replicas": 1}]})
+    (problem,) = _rules("train", _args(worker_groups=[{"name": "cpu", "min_replicas": 3, "max_replicas": 1}]))
     assert problem.path_as(to_camel) == ("workerGroups", 0, "maxReplicas")
     assert problem.message_as(to_camel) == "must be >= minReplicas (3) (got 1)"
-    (problem,) = ray_cluster_problems("train", {"worker_groups": [{"name": "cpu_big"}]})
-    assert "'cpu_big'" in problem.message_as(to_camel), "values are not field names"
+    (problem,) = _rules("min_replicas", _args())
+    assert "'min_replicas'" in problem.message_as(to_camel), "values are not field names"
 
 
 def test_a_bad_spec_registers_nothing():
@@ -476,7 +493,9 @@ def test_a_bad_spec_registers_nothing():
         RayCluster("train", {"operator": operator, "store": FakeStore("minio"), "worker_groups": [{"name": "gpu", "gpus": 1}]})
 
     recording = Recording(stack="test")
-    with pytest.raises(ValueError, match=r"RayCluster 'train':\n  - worker_groups\[0\]\.gpu_pool: a GPU group"):
+    with pytest.raises(
+        InputError, match=r"RayCluster 'train': invalid input \(1 problem\):\n  - worker_groups\[0\]\.gpu_pool: a GPU group"
+    ):
         run_program(build, stack="test", config={}, recording=recording)
     registered = {r.type for r in recording.registrations}
     assert "aiplatform:index:KubeRayOperator" in registered, "the recording works"
@@ -487,7 +506,7 @@ def test_a_bad_spec_registers_nothing():
 
 def test_worker_group_builder_is_usable_on_its_own():
     group = worker_group(
-        {"name": "gpu", "gpus": 1, "memory_gib": 10, "gpu_pool": GPU_POOL}, image="a:1", gpu_image="g:1", service_account="sa", env=[]
+        RayWorkerGroupArgs(name="gpu", gpus=1, memory_gib=10, gpu_pool=GPU_POOL), image="a:1", gpu_image="g:1", service_account="sa", env=[]
     )
     assert group["template"]["spec"]["containers"][0]["image"] == "g:1"
     assert group["rayStartParams"] == {"num-cpus": "4", "num-gpus": "1", "object-store-memory": str(3072 * 2**20)}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import versions
+from ..core.args import Options, parse_args
 from ..core.helm import helm_release
 from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, Allow, Isolation
-from ..core.util import explicit_depends_on, with_defaults
+from ..core.util import explicit_depends_on
 
 # The operator reconciles through the API server and asks each head's dashboard for job status.
 ISOLATION = Isolation(egress=[API_SERVER, Allow("platform", (8265,), "Ray dashboards (job status)")])
@@ -30,33 +32,28 @@ RESTRICTED_CONTAINER = {
 }
 
 
-class KubeRayOperatorArgs(TypedDict, total=False):
-    namespace: str
-    """Namespace of the operator. Default: ``kuberay-operator``."""
-    node_selector: dict[str, str]
-    """Where the operator runs (the system nodes). Default: none (any Linux node)."""
-    service_monitor: bool
+class KubeRayOperatorArgs(Options):
+    """The operator's settings; the stack derives them (system nodes, monitoring on or off)."""
+
+    namespace: str = "kuberay-operator"
+    """Namespace of the operator."""
+    node_selector: dict[str, str] = {}
+    """Where the operator runs (the system nodes); empty: any Linux node."""
+    service_monitor: bool = False
     """Create a ServiceMonitor for the operator's metrics; only when the monitoring CRDs exist, so
-    pass the monitoring stack in ``opts.depends_on`` too. Default: false."""
+    pass the monitoring stack in ``opts.depends_on`` too."""
 
 
-DEFAULTS = {
-    "namespace": "kuberay-operator",
-    "node_selector": {},
-    "service_monitor": False,
-}
-
-
-def chart_values(a: dict) -> dict[str, Any]:
+def chart_values(a: KubeRayOperatorArgs) -> dict[str, Any]:
     """Helm values for the kuberay-operator chart (keys from its values.yaml at the pinned version)."""
     return {
         "image": {"repository": OPERATOR_IMAGE_REPOSITORY, "tag": OPERATOR_IMAGE_TAG},
-        "nodeSelector": {"kubernetes.io/os": "linux", **a["node_selector"]},
+        "nodeSelector": {"kubernetes.io/os": "linux", **a.node_selector},
         # Memory grows with the number of Ray pods managed (upstream: ~500 MB for 500 pods).
         "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
         "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
         "securityContext": RESTRICTED_CONTAINER,
-        "metrics": {"enabled": True, "serviceMonitor": {"enabled": a["service_monitor"]}},
+        "metrics": {"enabled": True, "serviceMonitor": {"enabled": a.service_monitor}},
     }
 
 
@@ -66,10 +63,10 @@ class KubeRayOperator(pulumi.ComponentResource):
     crds_ready: list[pulumi.Resource]
     """What a Ray custom resource must depend on: the release that installs the CRDs and the operator."""
 
-    def __init__(self, name: str, args: KubeRayOperatorArgs | None = None, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: KubeRayOperatorArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(KubeRayOperatorArgs, args, component="KubeRayOperator", name=name)
         super().__init__("aiplatform:index:KubeRayOperator", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        namespace = platform_namespace(a["namespace"], pod_security="restricted", isolation=ISOLATION, parent=self)
+        namespace = platform_namespace(a.namespace, pod_security="restricted", isolation=ISOLATION, parent=self)
         self.release = helm_release(
             name,
             versions.KUBERAY_OPERATOR,

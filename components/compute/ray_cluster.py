@@ -2,27 +2,28 @@
 autoscaler, object store access through a service account, and optional GCS fault tolerance.
 
 The custom resource is built by the small pure functions below (``head_group``, ``worker_group``,
-``ray_start_params``, ...), and ``ray_cluster_problems`` checks the rules KubeRay would enforce
+``ray_start_params``, ...), and :func:`problems` checks the rules KubeRay would enforce
 after the fact, so stack config validation can reject a bad cluster before ``pulumi up``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Required, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import BeforeValidator, SkipValidation
 
 from .. import versions
+from ..core.args import Options, parse_args
+from ..core.contracts import NodePool, RayOperator
 from ..core.namespace import platform_namespace
 from ..core.network_policy import AWS_APIS, Allow, Isolation
-from ..core.util import explicit_depends_on, with_defaults
+from ..core.problems import Problem, escape
+from ..core.util import explicit_depends_on
 from ..data.storage_access import ObjectStoreLike, StoreAccess
-
-if TYPE_CHECKING:
-    from .kuberay_operator import KubeRayOperator
 
 RAY_VERSION = versions.RAY_VERSION
 RAY_CPU_IMAGE = versions.RAY_CPU_IMAGE
@@ -82,245 +83,214 @@ _REDIS_ADDRESS = re.compile(r"^(rediss?://)?[A-Za-z0-9.-]+:\d{1,5}$")
 _PINNED_IMAGE = re.compile(r"^[^\s@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
 
 
-class RayHeadGroupArgs(TypedDict, total=False):
-    cpu: int
-    """CPU cores of the head container (requests = limits); also Ray's ``num-cpus``. Default: 2."""
-    memory_gib: int
-    """Memory of the head container in GiB (requests = limits). Default: 8."""
-    object_store_gib: float | None
-    """Ray's object store, also the size of ``/dev/shm``; must fit in ``memory_gib``. Default: none
-    (30% of ``memory_gib``, Ray's own share)."""
-    run_tasks: bool
+def _checked(test: Any, what: str) -> BeforeValidator:
+    """A field check that reports ``what`` and the value as given (before pydantic coerces it)."""
+
+    def check(value: Any) -> Any:
+        if value is not None and not test(value):
+            raise ValueError(f"{what} (got {value!r})")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _whole(minimum: int) -> Any:
+    return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _label(pattern: re.Pattern, max_length: int = 63) -> Any:
+    return lambda value: isinstance(value, str) and len(value) <= max_length and bool(pattern.match(value))
+
+
+def _pinned(image: Any) -> bool:
+    return isinstance(image, str) and bool(_PINNED_IMAGE.match(image)) and not image.endswith(":latest")
+
+
+Cores = Annotated[int, _checked(_whole(1), "must be a whole number of cores >= 1, as Ray's num-cpus")]
+Gib = Annotated[int, _checked(_whole(1), "must be a whole number of GiB >= 1")]
+Count = Annotated[int, _checked(_whole(0), "must be a whole number >= 0")]
+PinnedImage = Annotated[str, _checked(_pinned, "must be pinned by a tag other than 'latest' or by digest")]
+
+
+class RayHeadGroupArgs(Options):
+    """The head pod (``rayClusters[].head``)."""
+
+    cpu: Cores = 2
+    """CPU cores of the head container (requests = limits); also Ray's ``num-cpus``."""
+    memory_gib: Gib = 8
+    """Memory of the head container in GiB (requests = limits)."""
+    object_store_gib: float | None = None
+    """Ray's object store, also the size of ``/dev/shm``; must fit in ``memory_gib``. Unset: 30% of
+    ``memory_gib``, Ray's own share."""
+    run_tasks: bool = True
     """Let tasks and actors run on the head; false sets ``num-cpus`` to 0 so they run on workers and
-    the head keeps its CPU for the GCS, the dashboard and drivers. Default: true."""
+    the head keeps its CPU for the GCS, the dashboard and drivers."""
 
 
-RAY_HEAD_GROUP_DEFAULTS = {
-    "cpu": 2,
-    "memory_gib": 8,
-    "object_store_gib": None,
-    "run_tasks": True,
-}
+class RayWorkerGroupOptions(Options):
+    """A worker group as a caller or a stack file sets it (``rayClusters[].workerGroups[]``)."""
 
-
-class RayWorkerGroupArgs(TypedDict, total=False):
-    name: Required[str]
-    """Group name, a DNS-1123 label unique within the cluster. Required."""
-    cpu: int
-    """CPU cores per worker (requests = limits); also Ray's ``num-cpus``. Default: 4."""
-    memory_gib: int
-    """Memory per worker in GiB (requests = limits). Default: 16."""
-    gpus: int
+    name: Annotated[
+        str, _checked(_label(_DNS_1123), "must be a DNS-1123 label of at most 63 characters: lowercase letters, digits and '-'")
+    ]
+    """Group name, a DNS-1123 label unique within the cluster."""
+    cpu: Cores = 4
+    """CPU cores per worker (requests = limits); also Ray's ``num-cpus``."""
+    memory_gib: Gib = 16
+    """Memory per worker in GiB (requests = limits)."""
+    gpus: Count = 0
     """``nvidia.com/gpu`` per worker (requests = limits) and Ray's ``num-gpus``; more than 0 needs
-    ``gpu_pool`` and uses the GPU image. Default: 0."""
-    gpu_pool: Any
+    a GPU pool and uses the GPU image."""
+    min_replicas: Count = 0
+    """Fewest workers; the group starts with this many."""
+    max_replicas: Count = 2
+    """Most workers the autoscaler may start."""
+    object_store_gib: float | None = None
+    """Ray's object store per worker, also the size of ``/dev/shm``. Unset: 30% of ``memory_gib``."""
+
+
+class RayWorkerGroupArgs(RayWorkerGroupOptions):
+    """A worker group plus the pool the composition places it on."""
+
+    gpu_pool: SkipValidation[NodePool | None] = None
     """The GpuNodePool the workers run on: its ``node_selector`` places them, its ``tolerations``
-    let them past the GPU taint. Default: none (untainted nodes)."""
-    min_replicas: int
-    """Fewest workers; the group starts with this many. Default: 0."""
-    max_replicas: int
-    """Most workers the autoscaler may start. Default: 2."""
-    object_store_gib: float | None
-    """Ray's object store per worker, also the size of ``/dev/shm``. Default: none (30% of ``memory_gib``)."""
+    let them past the GPU taint. Unset: untainted nodes."""
 
 
-RAY_WORKER_GROUP_DEFAULTS = {
-    "cpu": 4,
-    "memory_gib": 16,
-    "gpus": 0,
-    "gpu_pool": None,
-    "min_replicas": 0,
-    "max_replicas": 2,
-    "object_store_gib": None,
-}
+class RayClusterOptions(Options):
+    """What a caller or a stack file sets for a Ray cluster (``rayClusters[]``, with its ``name``)."""
 
-
-class RayClusterArgs(TypedDict, total=False):
-    operator: Required["KubeRayOperator"]
-    """The KubeRay operator; the RayCluster waits for the release that installs its CRD. Required."""
-    store: ObjectStoreLike | None
-    """Object store the pods read and write through a ``grant_read_write`` for their service
-    account. Default: none (no store access)."""
-    bucket: str
-    """Logical bucket of ``store`` handed to the pods as ``DATASETS_URI``. Default: ``datasets``."""
-    namespace: str | None
-    """An existing namespace to run in (pass what creates it in ``opts.depends_on``). Default: none
-    (a namespace named after the cluster, created here with the restricted Pod Security profile)."""
-    head: RayHeadGroupArgs
-    """The head pod. Default: ``{}`` (2 CPUs, 8 GiB, see ``RayHeadGroupArgs``)."""
-    worker_groups: Sequence[RayWorkerGroupArgs]
-    """CPU and GPU worker groups. Default: none (the head alone)."""
-    autoscaling: bool
+    bucket: str = "datasets"
+    """Logical bucket of the object store handed to the pods as ``DATASETS_URI``."""
+    namespace: Annotated[str | None, _checked(_label(_DNS_1123), "must be a DNS-1123 label of at most 63 characters")] = None
+    """An existing namespace to run in (pass what creates it in ``opts.depends_on``). Unset: a
+    namespace named after the cluster, created here with the restricted Pod Security profile."""
+    head: RayHeadGroupArgs = RayHeadGroupArgs()
+    """The head pod."""
+    worker_groups: Sequence[RayWorkerGroupOptions] = ()
+    """CPU and GPU worker groups. Empty: the head alone."""
+    autoscaling: bool = True
     """Run KubeRay's in-tree autoscaler (v2), which scales each group between its min and max
-    replicas; without it every group runs ``min_replicas`` workers. Default: true."""
-    idle_timeout_seconds: int
-    """How long a worker stays idle before the autoscaler removes it. Default: 60."""
-    upscaling_mode: str
-    """``Default``, ``Conservative`` (at most doubles the cluster per step) or ``Aggressive``. Default: ``Default``."""
-    redis_address: str | None
+    replicas; without it every group runs ``min_replicas`` workers."""
+    idle_timeout_seconds: Count = 60
+    """How long a worker stays idle before the autoscaler removes it."""
+    upscaling_mode: Annotated[
+        Literal["Default", "Conservative", "Aggressive"],
+        _checked(lambda mode: mode in UPSCALING_MODES, f"must be one of {', '.join(UPSCALING_MODES)}"),
+    ] = "Default"
+    """``Default``, ``Conservative`` (at most doubles the cluster per step) or ``Aggressive``."""
+    redis_address: Annotated[
+        str | None,
+        _checked(
+            lambda a: isinstance(a, str) and bool(_REDIS_ADDRESS.match(a)), "must be host:port, redis://host:port or rediss://host:port"
+        ),
+    ] = None
     """External Redis (``host:port``, ``redis://`` or ``rediss://``) for GCS fault tolerance: the
-    head can restart without losing the cluster's state. Default: none (off)."""
-    redis_password_secret: str | None
-    """Secret in the cluster's namespace with the Redis password; required with ``redis_address``. Default: none."""
-    redis_password_key: str
-    """Key of the password in ``redis_password_secret``. Default: ``password``."""
-    image: str | None
-    """Image of the head and the CPU groups, built on the same Ray version. Default: none (the
-    pinned ``rayproject/ray:<RAY_VERSION>-py311``)."""
-    gpu_image: str | None
-    """Image of the GPU groups. Default: none (the pinned ``rayproject/ray:<RAY_VERSION>-py311-gpu``)."""
+    head can restart without losing the cluster's state. Unset: off."""
+    redis_password_secret: str | None = None
+    """Secret in the cluster's namespace with the Redis password; required with ``redis_address``."""
+    redis_password_key: str = "password"
+    """Key of the password in ``redis_password_secret``."""
+    image: PinnedImage | None = None
+    """Image of the head and the CPU groups, built on the same Ray version. Unset: the pinned
+    ``rayproject/ray:<RAY_VERSION>-py311``."""
+    gpu_image: PinnedImage | None = None
+    """Image of the GPU groups. Unset: the pinned ``rayproject/ray:<RAY_VERSION>-py311-gpu``."""
 
 
-DEFAULTS = {
-    "store": None,
-    "bucket": "datasets",
-    "namespace": None,
-    "head": {},
-    "worker_groups": [],
-    "autoscaling": True,
-    "idle_timeout_seconds": 60,
-    "upscaling_mode": "Default",
-    "redis_address": None,
-    "redis_password_secret": None,
-    "redis_password_key": "password",
-    "image": None,
-    "gpu_image": None,
-}
+class RayClusterArgs(RayClusterOptions):
+    """A Ray cluster's options plus what the composition injects."""
+
+    operator: SkipValidation[RayOperator]
+    """The KubeRay operator; the RayCluster waits for the release that installs its CRD."""
+    store: SkipValidation[ObjectStoreLike | None] = None
+    """Object store the pods read and write through a ``grant_read_write`` for their service
+    account. Unset: no store access."""
+    worker_groups: Sequence[RayWorkerGroupArgs] = ()  # pyright: ignore[reportIncompatibleVariableOverride]
+    """CPU and GPU worker groups, each with the pool it runs on. Empty: the head alone."""
 
 
 # ---------------------------------------------------------------- validation
 
 
-class RayClusterProblem(NamedTuple):
-    path: tuple[str | int, ...]
-    """Where, in ``RayClusterArgs`` terms: ``("worker_groups", 1, "max_replicas")``; ``("name",)`` for the cluster's name."""
-    message: str
-
-    def path_as(self, key: Callable[[str], str] = str) -> tuple[str | int, ...]:
-        """The path with field names spelled by ``key`` (``to_camel`` for stack config keys)."""
-        return tuple(key(part) if isinstance(part, str) else part for part in self.path)
-
-    def message_as(self, key: Callable[[str], str] = str) -> str:
-        """The message with the Args field names it mentions spelled by ``key``."""
-        return _SNAKE_WORD.sub(lambda m: key(m[0]) if m[0] in _FIELD_NAMES else m[0], self.message)
-
-    def __str__(self) -> str:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.path).lstrip(".")
-        return f"{where}: {self.message}"
-
-
-_SNAKE_WORD = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
-_FIELD_NAMES = frozenset(field for args in (RayClusterArgs, RayHeadGroupArgs, RayWorkerGroupArgs) for field in args.__annotations__)
-
-
-def ray_cluster_problems(name: str, args: Mapping[str, Any]) -> list[RayClusterProblem]:
+def problems(options: RayClusterOptions, *, name: str, gpu_pools: Sequence[NodePool | None] = ()) -> list[Problem]:
     """Everything KubeRay, Ray or the scheduler would reject about this cluster, all at once.
 
-    Pure: needs no resource, so stack config validation can call it. ``gpu_pool`` may be any
-    stand-in for the pool; only its presence and, if it has them, its ``gpu_resources`` are checked.
+    Pure: needs no resource, so stack config validation calls it too. ``gpu_pools[i]`` is the pool
+    of worker group ``i`` (or a stand-in with its ``gpu_resources``; empty when they are unknown).
     """
-    a = with_defaults(args, DEFAULTS)
-    problems = _name_problems(name)
-    head = with_defaults(a["head"], RAY_HEAD_GROUP_DEFAULTS)
-    problems += _size_problems(head, ("head",))
+    found = _name_problems(name)
+    found += _size_problems(options.head, ("head",))
     seen: set[str] = set()
-    for index, raw in enumerate(a["worker_groups"]):
-        group = with_defaults(raw, RAY_WORKER_GROUP_DEFAULTS)
-        problems += _worker_group_problems(group, ("worker_groups", index), seen)
-        seen.add(group.get("name"))
-    problems += _fault_tolerance_problems(a)
-    problems += _option_problems(a)
-    return problems
+    for index, group in enumerate(options.worker_groups):
+        pool = gpu_pools[index] if index < len(gpu_pools) else None
+        found += _worker_group_problems(group, pool, ("worker_groups", index), seen)
+        seen.add(group.name)
+    found += _fault_tolerance_problems(options)
+    return found
 
 
-def _name_problems(name: str) -> list[RayClusterProblem]:
+def _name_problems(name: str) -> list[Problem]:
     if len(name) > MAX_NAME_LENGTH:
-        return [RayClusterProblem(("name",), f"must be at most {MAX_NAME_LENGTH} characters, KubeRay's limit (got {len(name)}: {name!r})")]
+        return [
+            Problem(("name",), f"must be at most {MAX_NAME_LENGTH} characters, KubeRay's limit (got {len(name)}: {escape(repr(name))})")
+        ]
     if not _DNS_1035.match(name):
         return [
-            RayClusterProblem(
-                ("name",), f"must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter (got {name!r})"
+            Problem(
+                ("name",), f"must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter (got {escape(repr(name))})"
             )
         ]
     return []
 
 
-def _size_problems(group: Mapping[str, Any], path: tuple) -> list[RayClusterProblem]:
-    problems = []
-    if not _whole(group["cpu"], minimum=1):
-        problems.append(
-            RayClusterProblem((*path, "cpu"), f"must be a whole number of cores >= 1, as Ray's num-cpus (got {group['cpu']!r})")
-        )
-    if not _whole(group["memory_gib"], minimum=1):
-        problems.append(RayClusterProblem((*path, "memory_gib"), f"must be a whole number of GiB >= 1 (got {group['memory_gib']!r})"))
-        return problems
+def _size_problems(group: RayHeadGroupArgs | RayWorkerGroupOptions, path: tuple) -> list[Problem]:
     store = object_store_mib(group)
     if store < MIN_OBJECT_STORE_MIB:
-        problems.append(RayClusterProblem((*path, "object_store_gib"), f"Ray needs at least {MIN_OBJECT_STORE_MIB} MiB (got {store} MiB)"))
-    elif store >= group["memory_gib"] * 1024:
-        problems.append(
-            RayClusterProblem(
+        return [Problem((*path, "object_store_gib"), f"Ray needs at least {MIN_OBJECT_STORE_MIB} MiB (got {store} MiB)")]
+    if store >= group.memory_gib * 1024:
+        return [
+            Problem(
                 (*path, "object_store_gib"),
-                f"must be less than memory_gib ({group['memory_gib']}): /dev/shm counts against the memory limit (got {store} MiB)",
+                f"must be less than {{memory_gib}} ({group.memory_gib}): /dev/shm counts against the memory limit (got {store} MiB)",
             )
-        )
-    return problems
+        ]
+    return []
 
 
-def _worker_group_problems(group: Mapping[str, Any], path: tuple, seen: set[str]) -> list[RayClusterProblem]:
-    name = group.get("name")
-    problems = []
-    if not isinstance(name, str) or len(name) > 63 or not _DNS_1123.match(name):
-        problems.append(
-            RayClusterProblem(
-                (*path, "name"), f"must be a DNS-1123 label of at most 63 characters: lowercase letters, digits and '-' (got {name!r})"
-            )
-        )
-    elif name in seen:
-        problems.append(RayClusterProblem((*path, "name"), f"worker group names must be unique ({name!r} repeats)"))
-    problems += _size_problems(group, path)
-    problems += _replica_problems(group, path)
-    problems += _gpu_problems(group, path)
-    return problems
+def _worker_group_problems(group: RayWorkerGroupOptions, pool: NodePool | None, path: tuple, seen: set[str]) -> list[Problem]:
+    found = []
+    if group.name in seen:
+        found.append(Problem((*path, "name"), f"worker group names must be unique ({escape(repr(group.name))} repeats)"))
+    found += _size_problems(group, path)
+    if group.min_replicas > group.max_replicas:
+        found.append(Problem((*path, "max_replicas"), f"must be >= {{min_replicas}} ({group.min_replicas}) (got {group.max_replicas})"))
+    return found + _gpu_problems(group, pool, path)
 
 
-def _replica_problems(group: Mapping[str, Any], path: tuple) -> list[RayClusterProblem]:
-    low, high = group["min_replicas"], group["max_replicas"]
-    problems = [
-        RayClusterProblem((*path, key), f"must be a whole number >= 0 (got {group[key]!r})")
-        for key in ("min_replicas", "max_replicas")
-        if not _whole(group[key], minimum=0)
-    ]
-    if not problems and low > high:
-        problems.append(RayClusterProblem((*path, "max_replicas"), f"must be >= min_replicas ({low}) (got {high})"))
-    return problems
-
-
-def _gpu_problems(group: Mapping[str, Any], path: tuple) -> list[RayClusterProblem]:
-    gpus, pool = group["gpus"], group["gpu_pool"]
-    if not _whole(gpus, minimum=0):
-        return [RayClusterProblem((*path, "gpus"), f"must be a whole number >= 0 (got {gpus!r})")]
+def _gpu_problems(group: RayWorkerGroupOptions, pool: NodePool | None, path: tuple) -> list[Problem]:
+    gpus = group.gpus
     if gpus == 0:
         return []
     if pool is None:
         return [
-            RayClusterProblem(
+            Problem(
                 (*path, "gpu_pool"),
                 f"a GPU group (gpus: {gpus}) needs a GPU node pool: only its nodes have GPUs and let GPU pods past their taint",
             )
         ]
-    offered = getattr(pool, "gpu_resources", None)
-    if not isinstance(offered, Mapping):
+    offered = pool.gpu_resources
+    if not offered:  # a stand-in for a pool whose capacity is unknown
         return []
     if GPU_RESOURCE not in offered:
         return [
-            RayClusterProblem(
-                (*path, "gpu_pool"), f"the pool offers {sorted(offered)}, not {GPU_RESOURCE}; the workers could never be scheduled"
+            Problem(
+                (*path, "gpu_pool"), f"the pool offers {escape(sorted(offered))}, not {GPU_RESOURCE}; the workers could never be scheduled"
             )
         ]
     if gpus > offered[GPU_RESOURCE]:
         return [
-            RayClusterProblem(
+            Problem(
                 (*path, "gpus"),
                 f"a node of the pool has {offered[GPU_RESOURCE]} {GPU_RESOURCE}; a worker asking for {gpus} could never be scheduled",
             )
@@ -328,52 +298,24 @@ def _gpu_problems(group: Mapping[str, Any], path: tuple) -> list[RayClusterProbl
     return []
 
 
-def _fault_tolerance_problems(a: Mapping[str, Any]) -> list[RayClusterProblem]:
-    address, secret = a["redis_address"], a["redis_password_secret"]
-    if address is None:
-        if secret is not None:
-            return [RayClusterProblem(("redis_password_secret",), "only used with redis_address (GCS fault tolerance)")]
+def _fault_tolerance_problems(a: RayClusterOptions) -> list[Problem]:
+    if a.redis_address is None:
+        if a.redis_password_secret is not None:
+            return [Problem(("redis_password_secret",), "only used with {redis_address} (GCS fault tolerance)")]
         return []
-    problems = []
-    if not isinstance(address, str) or not _REDIS_ADDRESS.match(address):
-        problems.append(
-            RayClusterProblem(("redis_address",), f"must be host:port, redis://host:port or rediss://host:port (got {address!r})")
-        )
-    if not secret:
-        problems.append(RayClusterProblem(("redis_password_secret",), "required with redis_address: the Secret holding the Redis password"))
-    return problems
-
-
-def _option_problems(a: Mapping[str, Any]) -> list[RayClusterProblem]:
-    problems = []
-    if a["upscaling_mode"] not in UPSCALING_MODES:
-        problems.append(
-            RayClusterProblem(("upscaling_mode",), f"must be one of {', '.join(UPSCALING_MODES)} (got {a['upscaling_mode']!r})")
-        )
-    if not _whole(a["idle_timeout_seconds"], minimum=0):
-        problems.append(RayClusterProblem(("idle_timeout_seconds",), f"must be a whole number >= 0 (got {a['idle_timeout_seconds']!r})"))
-    for key in ("image", "gpu_image"):
-        image = a[key]
-        if image is not None and (not _PINNED_IMAGE.match(image) or image.endswith(":latest")):
-            problems.append(RayClusterProblem((key,), f"must be pinned by a tag other than 'latest' or by digest (got {image!r})"))
-    namespace = a["namespace"]
-    if namespace is not None and (len(namespace) > 63 or not _DNS_1123.match(namespace)):
-        problems.append(RayClusterProblem(("namespace",), f"must be a DNS-1123 label of at most 63 characters (got {namespace!r})"))
-    return problems
-
-
-def _whole(value: Any, *, minimum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    if not a.redis_password_secret:
+        return [Problem(("redis_password_secret",), "required with {redis_address}: the Secret holding the Redis password")]
+    return []
 
 
 # ---------------------------------------------------------------- the custom resource
 
 
-def object_store_mib(group: Mapping[str, Any]) -> int:
+def object_store_mib(group: RayHeadGroupArgs | RayWorkerGroupOptions) -> int:
     """The group's object store in MiB: as configured, or Ray's default share of its memory."""
-    if group.get("object_store_gib") is not None:
-        return round(group["object_store_gib"] * 1024)
-    return group["memory_gib"] * 1024 * OBJECT_STORE_PERCENT // 100
+    if group.object_store_gib is not None:
+        return round(group.object_store_gib * 1024)
+    return group.memory_gib * 1024 * OBJECT_STORE_PERCENT // 100
 
 
 def ray_start_params(*, cpu: int, gpus: int, object_store_mib: int) -> dict[str, str]:
@@ -410,7 +352,9 @@ def ray_container(name: str, *, image: str, resources: dict, env: pulumi.Input[l
     return container
 
 
-def pod_template(container: dict, *, service_account: pulumi.Input[str], object_store_mib: int, gpu_pool: Any = None) -> dict[str, Any]:
+def pod_template(
+    container: dict, *, service_account: pulumi.Input[str], object_store_mib: int, gpu_pool: NodePool | None = None
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "serviceAccountName": service_account,
         "securityContext": POD_SECURITY_CONTEXT,
@@ -423,34 +367,32 @@ def pod_template(container: dict, *, service_account: pulumi.Input[str], object_
     return {"spec": spec}
 
 
-def head_group(head: Mapping[str, Any], *, image: str, service_account: pulumi.Input[str], env: pulumi.Input[list]) -> dict[str, Any]:
-    h = with_defaults(head, RAY_HEAD_GROUP_DEFAULTS)
+def head_group(h: RayHeadGroupArgs, *, image: str, service_account: pulumi.Input[str], env: pulumi.Input[list]) -> dict[str, Any]:
     store = object_store_mib(h)
-    resources = container_resources(cpu=h["cpu"], memory_gib=h["memory_gib"])
+    resources = container_resources(cpu=h.cpu, memory_gib=h.memory_gib)
     container = ray_container("ray-head", image=image, resources=resources, env=env, ports=HEAD_PORTS)
     return {
         "serviceType": HEAD_SERVICE_TYPE,
         "enableIngress": False,
-        "rayStartParams": ray_start_params(cpu=h["cpu"] if h["run_tasks"] else 0, gpus=0, object_store_mib=store),
+        "rayStartParams": ray_start_params(cpu=h.cpu if h.run_tasks else 0, gpus=0, object_store_mib=store),
         "template": pod_template(container, service_account=service_account, object_store_mib=store),
     }
 
 
 def worker_group(
-    group: Mapping[str, Any], *, image: str, gpu_image: str, service_account: pulumi.Input[str], env: pulumi.Input[list]
+    g: RayWorkerGroupArgs, *, image: str, gpu_image: str, service_account: pulumi.Input[str], env: pulumi.Input[list]
 ) -> dict[str, Any]:
-    g = with_defaults(group, RAY_WORKER_GROUP_DEFAULTS)
     store = object_store_mib(g)
-    resources = container_resources(cpu=g["cpu"], memory_gib=g["memory_gib"], gpus=g["gpus"])
-    container = ray_container("ray-worker", image=gpu_image if g["gpus"] else image, resources=resources, env=env)
+    resources = container_resources(cpu=g.cpu, memory_gib=g.memory_gib, gpus=g.gpus)
+    container = ray_container("ray-worker", image=gpu_image if g.gpus else image, resources=resources, env=env)
     # No `replicas`: KubeRay starts the group at minReplicas and the autoscaler owns the count from
     # then on; a value here would undo its work on every update.
     return {
-        "groupName": g["name"],
-        "minReplicas": g["min_replicas"],
-        "maxReplicas": g["max_replicas"],
-        "rayStartParams": ray_start_params(cpu=g["cpu"], gpus=g["gpus"], object_store_mib=store),
-        "template": pod_template(container, service_account=service_account, object_store_mib=store, gpu_pool=g["gpu_pool"]),
+        "groupName": g.name,
+        "minReplicas": g.min_replicas,
+        "maxReplicas": g.max_replicas,
+        "rayStartParams": ray_start_params(cpu=g.cpu, gpus=g.gpus, object_store_mib=store),
+        "template": pod_template(container, service_account=service_account, object_store_mib=store, gpu_pool=g.gpu_pool),
     }
 
 
@@ -472,23 +414,23 @@ def gcs_fault_tolerance(*, redis_address: str, password_secret: str, password_ke
     }
 
 
-def ray_cluster_spec(a: Mapping[str, Any], *, service_account: pulumi.Input[str], env: pulumi.Input[list]) -> dict[str, Any]:
-    """The RayCluster ``spec`` for validated Args (with defaults applied)."""
-    image = a["image"] or RAY_CPU_IMAGE
-    gpu_image = a["gpu_image"] or RAY_GPU_IMAGE
+def ray_cluster_spec(a: RayClusterArgs, *, service_account: pulumi.Input[str], env: pulumi.Input[list]) -> dict[str, Any]:
+    """The RayCluster ``spec`` for validated Args."""
+    image = a.image or RAY_CPU_IMAGE
+    gpu_image = a.gpu_image or RAY_GPU_IMAGE
     spec: dict[str, Any] = {
         "rayVersion": RAY_VERSION,
-        "enableInTreeAutoscaling": a["autoscaling"],
-        "headGroupSpec": head_group(a["head"], image=image, service_account=service_account, env=env),
+        "enableInTreeAutoscaling": a.autoscaling,
+        "headGroupSpec": head_group(a.head, image=image, service_account=service_account, env=env),
         "workerGroupSpecs": [
-            worker_group(g, image=image, gpu_image=gpu_image, service_account=service_account, env=env) for g in a["worker_groups"]
+            worker_group(g, image=image, gpu_image=gpu_image, service_account=service_account, env=env) for g in a.worker_groups
         ],
     }
-    if a["autoscaling"]:
-        spec["autoscalerOptions"] = autoscaler_options(idle_timeout_seconds=a["idle_timeout_seconds"], upscaling_mode=a["upscaling_mode"])
-    if a["redis_address"]:
+    if a.autoscaling:
+        spec["autoscalerOptions"] = autoscaler_options(idle_timeout_seconds=a.idle_timeout_seconds, upscaling_mode=a.upscaling_mode)
+    if a.redis_address:
         spec["gcsFaultToleranceOptions"] = gcs_fault_tolerance(
-            redis_address=a["redis_address"], password_secret=a["redis_password_secret"], password_key=a["redis_password_key"]
+            redis_address=a.redis_address, password_secret=a.redis_password_secret or "", password_key=a.redis_password_key
         )
     return spec
 
@@ -516,23 +458,27 @@ class RayCluster(pulumi.ComponentResource):
     client_address: pulumi.Output[str]
     """In-cluster Ray client address (``ray://``)."""
 
-    def __init__(self, name: str, args: RayClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        problems = ray_cluster_problems(name, args)
-        if problems:  # before anything is registered: bad input never half-applies
-            raise ValueError(f"RayCluster {name!r}:\n" + "\n".join(f"  - {p}" for p in problems))
+    def __init__(self, name: str, args: RayClusterArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
+        # Before anything is registered: bad input never half-applies.
+        a = parse_args(
+            RayClusterArgs,
+            args,
+            component="RayCluster",
+            name=name,
+            problems=lambda a: problems(a, name=name, gpu_pools=[g.gpu_pool for g in a.worker_groups]),
+        )
         super().__init__("aiplatform:index:RayCluster", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
         after = explicit_depends_on(opts)
 
-        created = self._namespace(name, a["namespace"])
-        namespace = created.metadata["name"] if created is not None else a["namespace"]
+        created = self._namespace(name, a.namespace)
+        namespace = created.metadata["name"] if created is not None else a.namespace
         service_account_name = f"{name}-ray"
-        store: ObjectStoreLike | None = a["store"]
+        store = a.store
         self.access = None
         if store is not None:
             self.access = store.grant_read_write(
                 f"{name}-ray",
-                namespace=a["namespace"] or name,
+                namespace=a.namespace or name,
                 service_account=service_account_name,
                 parent=self,
                 depends_on=[created] if created is not None else [],
@@ -546,7 +492,7 @@ class RayCluster(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
-        env = store_env(self.access, store.bucket_uri(a["bucket"]) if store is not None else None)
+        env = store_env(self.access, store.bucket_uri(a.bucket) if store is not None else None)
         grants = self.access.depends_on if self.access else []
         self.custom_resource = k8s.apiextensions.CustomResource(
             name,
@@ -554,14 +500,21 @@ class RayCluster(pulumi.ComponentResource):
             kind="RayCluster",
             metadata={"name": name, "namespace": namespace},
             spec=ray_cluster_spec(a, service_account=self.service_account.metadata["name"], env=env),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*a["operator"].crds_ready, self.service_account, *grants, *after]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*a.operator.crds_ready, self.service_account, *grants, *after]),
         )
         self.namespace = pulumi.Output.from_input(namespace)
         self.head_service = f"{name}-head-svc"
         host = pulumi.Output.concat(self.head_service, ".", self.namespace, ".svc.cluster.local")
         self.dashboard_url = pulumi.Output.concat("http://", host, f":{DASHBOARD_PORT}")
         self.client_address = pulumi.Output.concat("ray://", host, f":{CLIENT_PORT}")
-        self.register_outputs({"namespace": self.namespace, "dashboard_url": self.dashboard_url, "client_address": self.client_address})
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "head_service": self.head_service,
+                "dashboard_url": self.dashboard_url,
+                "client_address": self.client_address,
+            }
+        )
 
     def _namespace(self, name: str, given: str | None) -> k8s.core.v1.Namespace | None:
         """The cluster's own namespace, unless it was given one that exists already."""

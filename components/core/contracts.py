@@ -189,3 +189,43 @@ class DatabaseConnection:
     def __post_init__(self) -> None:
         if (self.password_secret is None) == (self.password_secret_arn is None):
             raise ValueError("a DatabaseConnection names exactly one password source: password_secret or password_secret_arn")
+
+
+# ---------------------------------------------------------------- compute and serving
+
+
+@runtime_checkable
+class RayOperator(Protocol):
+    """The KubeRay operator a RayCluster runs under (KubeRayOperator)."""
+
+    crds_ready: list[pulumi.Resource]
+    """What a Ray custom resource must wait for: the release that installs the CRDs and the operator."""
+
+
+@runtime_checkable
+class GatewayImplementation(Protocol):
+    """A Gateway API implementation KServe routes through (IngressGateway)."""
+
+    namespace: str
+    """Where its proxies run: the source of the models' inbound traffic."""
+    ready: list[pulumi.Resource]
+    """What the owner of a Gateway of its class must wait for."""
+
+    def kserve_values(self, kserve_namespace: str) -> Mapping[str, object]:
+        """kserve-resources values under ``kserve.controller.gateway.ingressGateway``."""
+        ...
+
+
+@runtime_checkable
+class ServingPlatform(Protocol):
+    """A KServe installation that InferenceServices are created in (KServe)."""
+
+    deployment_mode: str
+    gateway_api: bool
+    """InferenceServices get HTTPRoutes (and Standard-mode canaries a weighted split)."""
+    model_namespace: str
+    model_namespace_ready: list[pulumi.Resource]
+    crds_ready: list[pulumi.Resource]
+    local_model_node_groups: Mapping[str, pulumi.Resource]
+    """LocalModelNodeGroup per pool name."""
+    local_model_jobs_namespace: str

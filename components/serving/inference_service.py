@@ -2,7 +2,7 @@
 autoscaling, a canary rollout that really splits traffic, and an optional NVMe model cache.
 
 The CR is built by pure functions (:func:`inference_service_manifest`) and checked first by
-:func:`inference_service_problems`, which rejects what KServe v0.20's admission webhook would reject
+:func:`problems`, which rejects what KServe v0.20's admission webhook would reject
 and what it would accept but not do (a canary that gets no traffic). Stack config validation calls
 the same function, so a bad model never reaches ``pulumi up``.
 """
@@ -10,19 +10,22 @@ the same function, so a bad model never reaches ``pulumi up``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Required, TypedDict
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import BeforeValidator, SkipValidation
 
-from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on, with_defaults
-from .kserve import KNATIVE, STANDARD, pool_name
+from ..core.args import Options, parse_args
+from ..core.contracts import NodePool, ServingPlatform
+from ..core.problems import Problem, escape
+from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on
+from ..data.storage_access import ObjectStoreLike
+from .kserve import KNATIVE, STANDARD
 
 if TYPE_CHECKING:
-    from ..data.storage_access import ObjectStoreLike, StoreAccess
-    from .kserve import GpuPoolLike, KServe
+    from ..data.storage_access import StoreAccess
 
 MODELS_BUCKET = "models"
 MODEL_FORMATS: dict[str, tuple[str, str | None]] = {
@@ -36,8 +39,6 @@ MODEL_FORMATS: dict[str, tuple[str, str | None]] = {
 """Model format -> (ClusterServingRuntime from kserve-runtime-configs, protocol it needs)."""
 STORAGE_SCHEMES = ("s3://", "gs://", "hf://", "oci://", "pvc://", "https://", "http://", "hdfs://", "webhdfs://")
 """URI schemes KServe's storage initializer downloads from."""
-CANARY_FORBIDDEN = ("max_replicas", "scale_metric", "scale_target", "auto_scaling", "worker_spec")
-"""Predictor fields KServe's webhook refuses on a canary (it runs with a fixed replica count)."""
 SCALE_METRICS = {STANDARD: ("cpu", "memory"), KNATIVE: ("concurrency", "rps")}
 """Metrics each mode's autoscaler (HPA, Knative's KPA) accepts; the first is KServe's default."""
 S3_ENDPOINT = "serving.kserve.io/s3-endpoint"
@@ -50,142 +51,120 @@ _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE
 _DNS_LABEL_MAX = 63
 
 
-class CanaryArgs(TypedDict, total=False):
-    name: Required[str]
-    """The canary's predictor name; its Deployment and Service are ``<service>-<name>-predictor``. Required."""
-    traffic_percent: Required[int]
-    """Share of requests (0-100) the canary gets; the stable model gets what the canaries leave. Required."""
-    model_path: str | None
-    """Path of the candidate model in the ``models`` bucket. Default: none (set this or ``storage_uri``)."""
-    storage_uri: str | None
-    """Explicit URI of the candidate model. Default: none (set this or ``model_path``)."""
-    min_replicas: int | None
-    """Fixed replica count, at most the stable predictor's ``min_replicas``. Default: none (KServe
-    derives it from the traffic share)."""
-
-
-CANARY_DEFAULTS = {"model_path": None, "storage_uri": None, "min_replicas": None}
-
-
-class InferenceServiceArgs(TypedDict, total=False):
-    kserve: Required["KServe"]
-    """The KServe installation: deployment mode, model namespace, the releases to wait for. Required."""
-    model_format: Required[str]
-    """``sklearn``, ``xgboost``, ``pytorch``, ``onnx``, ``huggingface`` (vLLM) or ``triton``. Required."""
-    store: "ObjectStoreLike | None"
-    """Object store that holds the model; the service account gets read access to it. Default: none."""
-    model_path: str | None
-    """Path of the model in the store's ``models`` bucket. Default: none (set this or ``storage_uri``)."""
-    storage_uri: str | None
-    """Explicit model URI (``s3://``, ``hf://``, ... e.g. an MLflow registered model's artifact
-    location). Default: none (set this or ``model_path``)."""
-    cpu: str
-    """CPU request and limit of the model container. Default: ``1``."""
-    memory: str
-    """Memory request and limit of the model container. Default: ``2Gi``."""
-    gpus: int
-    """GPUs per replica (requested and limited). Default: 0."""
-    gpu_resource: str
-    """Extended resource the GPUs are counted in (a MIG device type on a mixed-MIG pool). Default: ``nvidia.com/gpu``."""
-    gpu_pool: "GpuPoolLike | None"
-    """GPU pool the replicas run on (its node selector and tolerations). Default: none."""
-    min_replicas: int
-    """Fewest replicas of the stable predictor. Default: 1."""
-    max_replicas: int
-    """Most replicas the autoscaler may run. Default: 1."""
-    scale_metric: str | None
-    """``cpu`` or ``memory`` (Standard mode, HPA); ``concurrency`` or ``rps`` (Knative). Default: none (KServe's default for the mode)."""
-    scale_target: int | None
-    """Target value of ``scale_metric`` per replica (a percentage for cpu). Default: none (KServe's default)."""
-    canary_traffic_percent: int | None
-    """Knative mode: share of requests sent to the latest revision (the current model); the last
-    revision that took all traffic keeps the rest. Default: none."""
-    canaries: Sequence[CanaryArgs]
-    """Standard mode: candidate models next to the stable one, each with its traffic share. Default: none."""
-    model_cache_size: str | None
-    """Cache the model on the GPU pool's NVMe (a LocalModelCache) with this size. Default: none (no cache)."""
-
-
-DEFAULTS = {
-    "store": None,
-    "model_path": None,
-    "storage_uri": None,
-    "cpu": "1",
-    "memory": "2Gi",
-    "gpus": 0,
-    "gpu_resource": "nvidia.com/gpu",
-    "gpu_pool": None,
-    "min_replicas": 1,
-    "max_replicas": 1,
-    "scale_metric": None,
-    "scale_target": None,
-    "canary_traffic_percent": None,
-    "canaries": [],
-    "model_cache_size": None,
-}
-
-
-# ---------------------------------------------------------------- validation
-
-
-def _same(field: str) -> str:
-    return field
-
-
 def _esc(text: Any) -> str:
     """Text from the caller, safe inside a message template."""
-    return str(text).replace("{", "{{").replace("}", "}}")
+    return escape(text)
 
 
 def _lit(value: Any) -> str:
     return _esc(repr(value))
 
 
-@dataclass(frozen=True)
-class SpecProblem:
-    path: tuple[str | int, ...]
-    """Where, in ``InferenceServiceArgs`` field names, e.g. ``("canaries", 1, "traffic_percent")``."""
-    template: str
-    """The message, with the fields it names as ``{field}``."""
-
-    @property
-    def message(self) -> str:
-        return self.message_as()
-
-    def message_as(self, key: Callable[[str], str] = _same) -> str:
-        """The message with field names spelled by ``key`` (``to_camel`` for stack config keys)."""
-
-        def spell(match: re.Match) -> str:
-            return match[0][0] if match[1] is None else key(match[1])
-
-        return re.sub(r"\{\{|\}\}|\{(\w+)\}", spell, self.template)
-
-    def path_as(self, key: Callable[[str], str] = _same) -> tuple[str | int, ...]:
-        return tuple(key(part) if isinstance(part, str) else part for part in self.path)
-
-    def __str__(self) -> str:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.path).lstrip(".")
-        return f"{where}: {self.message}"
+def _valid_share(share: Any) -> bool:
+    return isinstance(share, int) and not isinstance(share, bool) and 0 <= share <= 100
 
 
-def inference_service_problems(
-    name: str,
-    spec: Mapping[str, Any],
-    deployment_mode: str,
+def _canary_name(name: Any) -> Any:
+    if not name:
+        raise ValueError("every canary needs a name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"must be lowercase letters, digits and '-', starting with a letter (got {name!r})")
+    return name
+
+
+def _share(share: Any) -> Any:
+    if not _valid_share(share):
+        raise ValueError(f"must be an integer 0-100 (got {share!r})")
+    return share
+
+
+class CanaryArgs(Options):
+    """A candidate model next to the stable one (``inferenceServices[].canaries[]``). KServe runs it
+    with a fixed replica count: no replica range or autoscaling settings."""
+
+    name: Annotated[str, BeforeValidator(_canary_name)]
+    """The canary's predictor name; its Deployment and Service are ``<service>-<name>-predictor``."""
+    traffic_percent: Annotated[int, BeforeValidator(_share)]
+    """Share of requests (0-100) the canary gets; the stable model gets what the canaries leave."""
+    model_path: str | None = None
+    """Path of the candidate model in the ``models`` bucket (set this or ``storage_uri``)."""
+    storage_uri: str | None = None
+    """Explicit URI of the candidate model (set this or ``model_path``)."""
+    min_replicas: int | None = None
+    """Fixed replica count, at most the stable predictor's ``min_replicas``. Unset: KServe derives
+    it from the traffic share."""
+
+
+class InferenceServiceOptions(Options):
+    """What a caller or a stack file sets for one model (``inferenceServices[]``, with its ``name``)."""
+
+    model_format: str
+    """``sklearn``, ``xgboost``, ``pytorch``, ``onnx``, ``huggingface`` (vLLM) or ``triton``."""
+    model_path: str | None = None
+    """Path of the model in the object store's ``models`` bucket (set this or ``storage_uri``)."""
+    storage_uri: str | None = None
+    """Explicit model URI (``s3://``, ``hf://``, ... e.g. an MLflow registered model's artifact
+    location; set this or ``model_path``)."""
+    cpu: str = "1"
+    """CPU request and limit of the model container."""
+    memory: str = "2Gi"
+    """Memory request and limit of the model container."""
+    gpus: int = 0
+    """GPUs per replica (requested and limited)."""
+    gpu_resource: str = "nvidia.com/gpu"
+    """Extended resource the GPUs are counted in (a MIG device type on a mixed-MIG pool)."""
+    min_replicas: int = 1
+    """Fewest replicas of the stable predictor."""
+    max_replicas: int = 1
+    """Most replicas the autoscaler may run."""
+    scale_metric: str | None = None
+    """``cpu`` or ``memory`` (Standard mode, HPA); ``concurrency`` or ``rps`` (Knative). Unset:
+    KServe's default for the mode."""
+    scale_target: int | None = None
+    """Target value of ``scale_metric`` per replica (a percentage for cpu). Unset: KServe's default."""
+    canary_traffic_percent: int | None = None
+    """Knative mode: share of requests sent to the latest revision (the current model); the last
+    revision that took all traffic keeps the rest."""
+    canaries: Sequence[CanaryArgs] = ()
+    """Standard mode: candidate models next to the stable one, each with its traffic share (needs a
+    KServe gateway)."""
+    model_cache_size: str | None = None
+    """Cache the model on the GPU pool's NVMe (a LocalModelCache) with this size. Unset: no cache."""
+
+
+class InferenceServiceArgs(InferenceServiceOptions):
+    """A model's options plus what the composition injects."""
+
+    kserve: SkipValidation[ServingPlatform]
+    """The KServe installation: deployment mode, model namespace, the releases to wait for."""
+    store: SkipValidation[ObjectStoreLike | None] = None
+    """Object store that holds the model; the service account gets read access to it. Unset: none."""
+    gpu_pool: SkipValidation[NodePool | None] = None
+    """GPU pool the replicas run on (its node selector and tolerations). Unset: none."""
+
+
+# ---------------------------------------------------------------- validation
+
+
+def problems(
+    options: InferenceServiceOptions,
     *,
+    name: str,
+    deployment_mode: str,
     gateway_api: bool = False,
-    pool: str | None = None,
-    gpu_capacity: Mapping[str, int] | None = None,
+    gpu_pool: NodePool | None = None,
     cached_pools: Collection[str] = (),
     has_store: bool = True,
-) -> list[SpecProblem]:
+) -> list[Problem]:
     """Everything KServe would reject in this model's InferenceService, or accept without doing it.
 
-    ``spec`` has ``InferenceServiceArgs`` fields (missing ones take their defaults); ``pool`` and
-    ``gpu_capacity`` describe the GPU pool (its name, and the extended resources one node offers);
-    ``cached_pools`` are the pools with a LocalModelNodeGroup.
+    Pure, so stack config validation calls it too. ``gpu_pool`` is the pool the replicas run on (a
+    stand-in with an empty ``gpu_resources`` when what a node offers is unknown); ``cached_pools``
+    are the names of the pools with a LocalModelNodeGroup.
     """
-    s = with_defaults(spec, DEFAULTS)
+    s = options
+    pool = gpu_pool.name if gpu_pool is not None else None
+    gpu_capacity = dict(gpu_pool.gpu_resources) if gpu_pool is not None and gpu_pool.gpu_resources else None
     return [
         *_name_problems(name),
         *_model_problems(s, has_store),
@@ -196,10 +175,10 @@ def inference_service_problems(
     ]
 
 
-def _name_problems(name: str) -> list[SpecProblem]:
+def _name_problems(name: str) -> list[Problem]:
     if not _NAME.match(name):
         return [
-            SpecProblem(
+            Problem(
                 ("name",),
                 f"must be lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (got {_lit(name)})",
             )
@@ -207,7 +186,7 @@ def _name_problems(name: str) -> list[SpecProblem]:
     service = f"{name}-predictor"
     if len(service) > _DNS_LABEL_MAX:
         return [
-            SpecProblem(
+            Problem(
                 ("name",),
                 f"too long: its Service {_lit(service)} would exceed {_DNS_LABEL_MAX} characters (at most {_DNS_LABEL_MAX - len('-predictor')})",
             )
@@ -215,56 +194,55 @@ def _name_problems(name: str) -> list[SpecProblem]:
     return []
 
 
-def _source_problems(path: tuple, entry: Mapping[str, Any], has_store: bool) -> list[SpecProblem]:
+def _source_problems(path: tuple, entry: InferenceServiceOptions | CanaryArgs, has_store: bool) -> list[Problem]:
     """Exactly one model source (KServe: exactly one model implementation, with a storageUri)."""
-    model_path, uri = entry.get("model_path"), entry.get("storage_uri")
+    model_path, uri = entry.model_path, entry.storage_uri
     if (model_path is None) == (uri is None):
-        return [SpecProblem(path, "set exactly one of {model_path} (in the models bucket) or {storage_uri}")]
+        return [Problem(path, "set exactly one of {model_path} (in the models bucket) or {storage_uri}")]
     if model_path is not None:
         if not model_path.strip("/"):
-            return [SpecProblem((*path, "model_path"), "must name a path in the models bucket")]
+            return [Problem((*path, "model_path"), "must name a path in the models bucket")]
         if not has_store:
-            return [SpecProblem((*path, "model_path"), "needs the object store that holds the models bucket")]
+            return [Problem((*path, "model_path"), "needs the object store that holds the models bucket")]
         return []
+    assert uri is not None
     if uri.startswith("mlflow-artifacts:") or uri.startswith("models:/"):
         return [
-            SpecProblem(
+            Problem(
                 (*path, "storage_uri"),
                 f"KServe cannot download {_lit(uri)}: use the registered model's artifact location in the store (s3://...)",
             )
         ]
     if not uri.startswith(STORAGE_SCHEMES) or uri.rstrip("/") in (s.rstrip("/") for s in STORAGE_SCHEMES):
-        return [
-            SpecProblem((*path, "storage_uri"), f"must start with one of {', '.join(STORAGE_SCHEMES)} and name a model (got {_lit(uri)})")
-        ]
+        return [Problem((*path, "storage_uri"), f"must start with one of {', '.join(STORAGE_SCHEMES)} and name a model (got {_lit(uri)})")]
     return []
 
 
-def _model_problems(s: Mapping[str, Any], has_store: bool) -> list[SpecProblem]:
+def _model_problems(s: InferenceServiceOptions, has_store: bool) -> list[Problem]:
     problems = []
-    if s["model_format"] not in MODEL_FORMATS:
-        problems.append(SpecProblem(("model_format",), f"must be one of {', '.join(MODEL_FORMATS)} (got {_lit(s['model_format'])})"))
+    if s.model_format not in MODEL_FORMATS:
+        problems.append(Problem(("model_format",), f"must be one of {', '.join(MODEL_FORMATS)} (got {_lit(s.model_format)})"))
     return problems + _source_problems((), s, has_store)
 
 
-def _quantity_problem(field: str, value: Any) -> list[SpecProblem]:
+def _quantity_problem(field: str, value: Any) -> list[Problem]:
     if not isinstance(value, str) or not _QUANTITY.match(value) or not re.search(r"[1-9]", value.split("e")[0].split("E")[0]):
-        return [SpecProblem((field,), f"must be a positive Kubernetes quantity such as '500m', '2' or '4Gi' (got {_lit(value)})")]
+        return [Problem((field,), f"must be a positive Kubernetes quantity such as '500m', '2' or '4Gi' (got {_lit(value)})")]
     return []
 
 
-def _resource_problems(s: Mapping[str, Any], pool: str | None, capacity: Mapping[str, int] | None) -> list[SpecProblem]:
-    problems = _quantity_problem("cpu", s["cpu"]) + _quantity_problem("memory", s["memory"])
-    gpus, resource = s["gpus"], s["gpu_resource"]
+def _resource_problems(s: InferenceServiceOptions, pool: str | None, capacity: Mapping[str, int] | None) -> list[Problem]:
+    problems = _quantity_problem("cpu", s.cpu) + _quantity_problem("memory", s.memory)
+    gpus, resource = s.gpus, s.gpu_resource
     if gpus < 0:
-        return [*problems, SpecProblem(("gpus",), f"must be 0 or more (got {gpus})")]
+        return [*problems, Problem(("gpus",), f"must be 0 or more (got {gpus})")]
     if gpus and capacity is not None:
         if resource not in capacity:
             offered = ", ".join(sorted(capacity)) or "nothing"
-            problems.append(SpecProblem(("gpu_resource",), f"pool {_lit(pool)} offers {_esc(offered)}, not {_lit(resource)}"))
+            problems.append(Problem(("gpu_resource",), f"pool {_lit(pool)} offers {_esc(offered)}, not {_lit(resource)}"))
         elif gpus > capacity[resource]:
             problems.append(
-                SpecProblem(
+                Problem(
                     ("gpus",),
                     f"a replica cannot span nodes: a node of pool {_lit(pool)} has {capacity[resource]} {_esc(resource)} (asked {gpus})",
                 )
@@ -272,62 +250,62 @@ def _resource_problems(s: Mapping[str, Any], pool: str | None, capacity: Mapping
     return problems
 
 
-def _scaling_problems(s: Mapping[str, Any], mode: str) -> list[SpecProblem]:
-    low, high = s["min_replicas"], s["max_replicas"]
+def _scaling_problems(s: InferenceServiceOptions, mode: str) -> list[Problem]:
+    low, high = s.min_replicas, s.max_replicas
     problems = []
     if low < 0:
-        problems.append(SpecProblem(("min_replicas",), f"must be 0 or more (got {low})"))
+        problems.append(Problem(("min_replicas",), f"must be 0 or more (got {low})"))
     elif low == 0 and mode == STANDARD:
         problems.append(
-            SpecProblem(("min_replicas",), "Standard mode cannot scale to zero (its HPA keeps at least 1 replica); use Knative mode or 1")
+            Problem(("min_replicas",), "Standard mode cannot scale to zero (its HPA keeps at least 1 replica); use Knative mode or 1")
         )
     if high < 1:
-        problems.append(SpecProblem(("max_replicas",), f"must be 1 or more (got {high})"))
+        problems.append(Problem(("max_replicas",), f"must be 1 or more (got {high})"))
     elif low > high:
-        problems.append(SpecProblem(("max_replicas",), f"must be >= {{min_replicas}} ({low}) (got {high})"))
+        problems.append(Problem(("max_replicas",), f"must be >= {{min_replicas}} ({low}) (got {high})"))
     metrics = SCALE_METRICS.get(mode, ())
-    metric = s["scale_metric"]
+    metric = s.scale_metric
     if metric is not None and metric not in metrics:
         autoscaler = "the HPA" if mode == STANDARD else "Knative's autoscaler"
         problems.append(
-            SpecProblem(("scale_metric",), f"{autoscaler} in {_esc(mode)} mode scales on {' or '.join(metrics)} (got {_lit(metric)})")
+            Problem(("scale_metric",), f"{autoscaler} in {_esc(mode)} mode scales on {' or '.join(metrics)} (got {_lit(metric)})")
         )
-    target = s["scale_target"]
+    target = s.scale_target
     if target is not None:
         if target < 1:
-            problems.append(SpecProblem(("scale_target",), f"must be 1 or more (got {target})"))
+            problems.append(Problem(("scale_target",), f"must be 1 or more (got {target})"))
         elif (metric or (metrics[0] if metrics else None)) == "cpu" and target > 100:
-            problems.append(SpecProblem(("scale_target",), f"a cpu target is a utilization percentage, 1-100 (got {target})"))
+            problems.append(Problem(("scale_target",), f"a cpu target is a utilization percentage, 1-100 (got {target})"))
     return problems
 
 
-def _canary_problems(name: str, s: Mapping[str, Any], mode: str, gateway_api: bool, has_store: bool) -> list[SpecProblem]:
+def _canary_problems(name: str, s: InferenceServiceOptions, mode: str, gateway_api: bool, has_store: bool) -> list[Problem]:
     problems = []
-    percent, canaries = s["canary_traffic_percent"], list(s["canaries"])
+    percent, canaries = s.canary_traffic_percent, list(s.canaries)
     if percent is not None:
         if mode != KNATIVE:
             problems.append(
-                SpecProblem(
+                Problem(
                     ("canary_traffic_percent",),
                     f"only KServe's Knative reconciler reads canaryTrafficPercent; in {_esc(mode)} mode it is ignored and the "
                     "new model silently takes all traffic: list {canaries} instead",
                 )
             )
         elif not 0 <= percent <= 100:
-            problems.append(SpecProblem(("canary_traffic_percent",), f"must be 0-100 (got {percent})"))
+            problems.append(Problem(("canary_traffic_percent",), f"must be 0-100 (got {percent})"))
     if not canaries:
         return problems
     if mode != STANDARD:
         return [
             *problems,
-            SpecProblem(
+            Problem(
                 ("canaries",),
                 f"KServe accepts spec.canary only in Standard mode; in {_esc(mode)} mode set {{canary_traffic_percent}} and change the model",
             ),
         ]
     if not gateway_api:
         problems.append(
-            SpecProblem(
+            Problem(
                 ("canaries",),
                 "Standard mode splits traffic only through Gateway API HTTPRoutes; without a KServe gateway the "
                 "canaries would run but get no requests: give KServe a gateway or remove the canaries",
@@ -335,64 +313,41 @@ def _canary_problems(name: str, s: Mapping[str, Any], mode: str, gateway_api: bo
         )
     seen: set[str] = set()
     for index, canary in enumerate(canaries):
-        problems += _canary_entry_problems(name, index, canary, s["min_replicas"], seen, has_store)
-    total = sum(share for c in canaries if _valid_share(share := c.get("traffic_percent")))
+        problems += _canary_entry_problems(name, index, canary, s.min_replicas, seen, has_store)
+    total = sum(c.traffic_percent for c in canaries)
     if total > 100:
-        problems.append(SpecProblem(("canaries",), f"canary traffic percentages add up to {total}; at most 100"))
+        problems.append(Problem(("canaries",), f"canary traffic percentages add up to {total}; at most 100"))
     return problems
 
 
-def _valid_share(share: Any) -> bool:
-    return isinstance(share, int) and not isinstance(share, bool) and 0 <= share <= 100
-
-
-def _canary_entry_problems(
-    name: str, index: int, canary: Mapping[str, Any], stable_min: int, seen: set[str], has_store: bool
-) -> list[SpecProblem]:
+def _canary_entry_problems(name: str, index: int, canary: CanaryArgs, stable_min: int, seen: set[str], has_store: bool) -> list[Problem]:
     path: tuple[str | int, ...] = ("canaries", index)
-    problems = []
-    label = canary.get("name")
-    if not label:
-        problems.append(SpecProblem((*path, "name"), "every canary needs a name"))
-    elif not _NAME.match(label):
-        problems.append(
-            SpecProblem((*path, "name"), f"must be lowercase letters, digits and '-', starting with a letter (got {_lit(label)})")
-        )
-    elif label in seen:
-        problems.append(SpecProblem((*path, "name"), f"duplicate canary name {_lit(label)}"))
+    found = []
+    label = canary.name
+    if label in seen:
+        found.append(Problem((*path, "name"), f"duplicate canary name {_lit(label)}"))
     elif len(f"{name}-{label}-predictor") > _DNS_LABEL_MAX:
-        problems.append(
-            SpecProblem((*path, "name"), f"too long: Service {_esc(name)}-{_esc(label)}-predictor would exceed {_DNS_LABEL_MAX} characters")
+        found.append(
+            Problem((*path, "name"), f"too long: Service {_esc(name)}-{_esc(label)}-predictor would exceed {_DNS_LABEL_MAX} characters")
         )
-    if label:
-        seen.add(label)
-    share = canary.get("traffic_percent")
-    if not _valid_share(share):
-        problems.append(SpecProblem((*path, "traffic_percent"), f"must be an integer 0-100 (got {_lit(share)})"))
-    problems += _source_problems(path, canary, has_store)
-    for key in CANARY_FORBIDDEN:
-        if canary.get(key) is not None:
-            problems.append(
-                SpecProblem((*path, key), "not allowed on a canary: KServe runs each canary with a fixed replica count and no autoscaler")
-            )
-    low = canary.get("min_replicas")
+    seen.add(label)
+    found += _source_problems(path, canary, has_store)
+    low = canary.min_replicas
     if low is not None and not 0 <= low <= stable_min:
-        problems.append(
-            SpecProblem((*path, "min_replicas"), f"must be 0 to the stable predictor's {{min_replicas}} ({stable_min}) (got {low})")
-        )
-    return problems
+        found.append(Problem((*path, "min_replicas"), f"must be 0 to the stable predictor's {{min_replicas}} ({stable_min}) (got {low})"))
+    return found
 
 
-def _cache_problems(s: Mapping[str, Any], pool: str | None, cached_pools: Collection[str]) -> list[SpecProblem]:
-    size = s["model_cache_size"]
+def _cache_problems(s: InferenceServiceOptions, pool: str | None, cached_pools: Collection[str]) -> list[Problem]:
+    size = s.model_cache_size
     if size is None:
         return []
     problems = _quantity_problem("model_cache_size", size)
     if pool is None:
-        problems.append(SpecProblem(("model_cache_size",), "the model cache lives on a GPU pool's NVMe: set {gpu_pool}"))
+        problems.append(Problem(("model_cache_size",), "the model cache lives on a GPU pool's NVMe: set {gpu_pool}"))
     elif pool not in cached_pools:
         problems.append(
-            SpecProblem(("model_cache_size",), f"pool {_lit(pool)} has no local model cache: add it to KServe's {{local_model_pools}}")
+            Problem(("model_cache_size",), f"pool {_lit(pool)} has no local model cache: add it to KServe's {{local_model_pools}}")
         )
     return problems
 
@@ -415,13 +370,13 @@ def s3_annotations(access: "StoreAccess") -> dict[str, pulumi.Input[str]]:
     }
 
 
-def model_spec(s: Mapping[str, Any], storage_uri: pulumi.Input[str]) -> dict[str, Any]:
-    runtime, protocol = MODEL_FORMATS[s["model_format"]]
-    quantities: dict[str, Any] = {"cpu": s["cpu"], "memory": s["memory"]}
-    if s["gpus"]:
-        quantities[s["gpu_resource"]] = s["gpus"]
+def model_spec(s: InferenceServiceOptions, storage_uri: pulumi.Input[str]) -> dict[str, Any]:
+    runtime, protocol = MODEL_FORMATS[s.model_format]
+    quantities: dict[str, Any] = {"cpu": s.cpu, "memory": s.memory}
+    if s.gpus:
+        quantities[s.gpu_resource] = s.gpus
     model: dict[str, Any] = {
-        "modelFormat": {"name": s["model_format"]},
+        "modelFormat": {"name": s.model_format},
         "runtime": runtime,
         "storageUri": storage_uri,
         "resources": {"requests": dict(quantities), "limits": dict(quantities)},
@@ -431,15 +386,15 @@ def model_spec(s: Mapping[str, Any], storage_uri: pulumi.Input[str]) -> dict[str
     return model
 
 
-def placement(s: Mapping[str, Any], service_account: str) -> dict[str, Any]:
+def placement(s: InferenceServiceArgs, service_account: str) -> dict[str, Any]:
     """Pod-level settings shared by the stable predictor and its canaries."""
     pod: dict[str, Any] = {
         "serviceAccountName": service_account,
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
     }
-    pool = s["gpu_pool"]
+    pool = s.gpu_pool
     tolerations = list(pool.tolerations) if pool is not None else []
-    if s["gpus"] and GPU_TOLERATION not in tolerations:
+    if s.gpus and GPU_TOLERATION not in tolerations:
         tolerations.append(dict(GPU_TOLERATION))
     if pool is not None:
         pod["nodeSelector"] = dict(pool.node_selector)
@@ -448,39 +403,39 @@ def placement(s: Mapping[str, Any], service_account: str) -> dict[str, Any]:
     return pod
 
 
-def predictor_spec(s: Mapping[str, Any], mode: str, storage_uri: pulumi.Input[str], service_account: str) -> dict[str, Any]:
+def predictor_spec(s: InferenceServiceArgs, mode: str, storage_uri: pulumi.Input[str], service_account: str) -> dict[str, Any]:
     predictor: dict[str, Any] = {
         **placement(s, service_account),
-        "minReplicas": s["min_replicas"],
-        "maxReplicas": s["max_replicas"],
+        "minReplicas": s.min_replicas,
+        "maxReplicas": s.max_replicas,
         "model": model_spec(s, storage_uri),
     }
-    if s["scale_metric"] is not None:
-        predictor["scaleMetric"] = s["scale_metric"]
-    if s["scale_target"] is not None:
-        predictor["scaleTarget"] = s["scale_target"]
-    if mode == KNATIVE and s["canary_traffic_percent"] is not None:
-        predictor["canaryTrafficPercent"] = s["canary_traffic_percent"]
+    if s.scale_metric is not None:
+        predictor["scaleMetric"] = s.scale_metric
+    if s.scale_target is not None:
+        predictor["scaleTarget"] = s.scale_target
+    if mode == KNATIVE and s.canary_traffic_percent is not None:
+        predictor["canaryTrafficPercent"] = s.canary_traffic_percent
     return predictor
 
 
-def canary_specs(s: Mapping[str, Any], storage_uris: Sequence[pulumi.Input[str]], service_account: str) -> list[dict[str, Any]]:
+def canary_specs(s: InferenceServiceArgs, storage_uris: Sequence[pulumi.Input[str]], service_account: str) -> list[dict[str, Any]]:
     """``spec.canary`` entries: the whole predictor but no replica range or autoscaling."""
     entries = []
-    for canary, uri in zip(s["canaries"], storage_uris, strict=True):
+    for canary, uri in zip(s.canaries, storage_uris, strict=True):
         # The canary schema requires the container name the stable predictor must leave unset.
         model = {"name": KSERVE_CONTAINER, **model_spec(s, uri)}
-        predictor: dict[str, Any] = {"name": canary["name"], **placement(s, service_account), "model": model}
-        if canary.get("min_replicas") is not None:
-            predictor["minReplicas"] = canary["min_replicas"]
-        entries.append({"trafficPercent": canary["traffic_percent"], "predictor": predictor})
+        predictor: dict[str, Any] = {"name": canary.name, **placement(s, service_account), "model": model}
+        if canary.min_replicas is not None:
+            predictor["minReplicas"] = canary.min_replicas
+        entries.append({"trafficPercent": canary.traffic_percent, "predictor": predictor})
     return entries
 
 
 def inference_service_manifest(
     name: str,
     namespace: str,
-    s: Mapping[str, Any],
+    s: InferenceServiceArgs,
     mode: str,
     *,
     storage_uri: pulumi.Input[str],
@@ -489,7 +444,7 @@ def inference_service_manifest(
 ) -> dict[str, Any]:
     """The ``serving.kserve.io/v1beta1`` InferenceService for one model."""
     spec: dict[str, Any] = {"predictor": predictor_spec(s, mode, storage_uri, service_account)}
-    if s["canaries"] and mode == STANDARD:
+    if s.canaries and mode == STANDARD:
         spec["canary"] = canary_specs(s, canary_uris, service_account)
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
@@ -531,31 +486,29 @@ class InferenceService(pulumi.ComponentResource):
     storage_uri: pulumi.Output[str]
     model_cache: k8s.apiextensions.CustomResource | None
 
-    def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None):
-        s = with_defaults(args, DEFAULTS)
-        kserve: "KServe" = s["kserve"]
-        pool = s["gpu_pool"]
-        problems = inference_service_problems(
-            name,
-            s,
-            kserve.deployment_mode,
-            gateway_api=kserve.gateway_api,
-            pool=pool_name(pool) if pool is not None else None,
-            gpu_capacity=pool.gpu_resources if pool is not None else None,
-            cached_pools=set(kserve.local_model_node_groups),
-            has_store=s["store"] is not None,
-        )
-        if problems:
-            raise ValueError(f"InferenceService {name!r}:\n" + "\n".join(f"  - {p}" for p in problems))
+    def __init__(self, name: str, args: InferenceServiceArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
+        def rules(a: InferenceServiceArgs) -> list[Problem]:
+            return problems(
+                a,
+                name=name,
+                deployment_mode=a.kserve.deployment_mode,
+                gateway_api=a.kserve.gateway_api,
+                gpu_pool=a.gpu_pool,
+                cached_pools=set(a.kserve.local_model_node_groups),
+                has_store=a.store is not None,
+            )
+
+        s = parse_args(InferenceServiceArgs, args, component="InferenceService", name=name, problems=rules)
+        kserve = s.kserve
         super().__init__("aiplatform:index:InferenceService", name, None, opts)
-        self._name, self._store = name, s["store"]
+        self._name, self._store = name, s.store
         after = explicit_depends_on(opts)
         namespace = kserve.model_namespace
 
         account = f"{name}-model"
         self.service_account, identity = self._identity(account, namespace, [*kserve.model_namespace_ready, *after])
         self.storage_uri = pulumi.Output.from_input(self._uri(s))
-        canary_uris = [self._uri(c) for c in s["canaries"]]
+        canary_uris = [self._uri(c) for c in s.canaries]
         manifest = inference_service_manifest(
             name, namespace, s, kserve.deployment_mode, storage_uri=self.storage_uri, canary_uris=canary_uris, service_account=account
         )
@@ -564,13 +517,15 @@ class InferenceService(pulumi.ComponentResource):
             manifest,
             pulumi.ResourceOptions(parent=self, depends_on=[*kserve.crds_ready, *kserve.model_namespace_ready, *identity, *after]),
         )
-        self.model_cache = self._model_cache(s, kserve, after) if s["model_cache_size"] else None
+        self.model_cache = self._model_cache(s, kserve, after) if s.model_cache_size else None
         self.register_outputs({"storage_uri": self.storage_uri, "namespace": namespace})
 
-    def _uri(self, source: Mapping[str, Any]) -> pulumi.Input[str]:
-        if source.get("model_path") is not None:
-            return self._store.bucket_uri(MODELS_BUCKET, source["model_path"].strip("/"))
-        return source["storage_uri"]
+    def _uri(self, source: InferenceServiceOptions | CanaryArgs) -> pulumi.Input[str]:
+        if source.model_path is not None:
+            assert self._store is not None  # problems() requires a store for a model path
+            return self._store.bucket_uri(MODELS_BUCKET, source.model_path.strip("/"))
+        assert source.storage_uri is not None
+        return source.storage_uri
 
     def _identity(
         self, account: str, namespace: str, waits: list[pulumi.Resource]
@@ -608,14 +563,15 @@ class InferenceService(pulumi.ComponentResource):
         grants = list(access.depends_on) if access is not None else []
         return service_account, [service_account, *patches, *grants]
 
-    def _model_cache(self, s: Mapping[str, Any], kserve: "KServe", after: list) -> k8s.apiextensions.CustomResource:
-        group = pool_name(s["gpu_pool"])
+    def _model_cache(self, s: InferenceServiceArgs, kserve: ServingPlatform, after: list) -> k8s.apiextensions.CustomResource:
+        assert s.gpu_pool is not None and s.model_cache_size is not None  # problems() requires both for a cache
+        group = s.gpu_pool.name
         account, identity = None, []
         if self._store is not None:
             # The download job runs in KServe's job namespace, which the controller release creates.
             account = f"{self._name}-model-cache"
             _, identity = self._identity(account, kserve.local_model_jobs_namespace, [*kserve.crds_ready, *after])
-        manifest = local_model_cache_manifest(self._name, self.storage_uri, s["model_cache_size"], group, account)
+        manifest = local_model_cache_manifest(self._name, self.storage_uri, s.model_cache_size, group, account)
         return _custom_resource(
             self._name,
             manifest,

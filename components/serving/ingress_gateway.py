@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import BeforeValidator, Field
 
 from .. import versions
+from ..core.args import Options, parse_args
 from ..core.helm import helm_release
 from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, Allow, Isolation
-from ..core.util import explicit_depends_on, with_defaults
+from ..core.util import explicit_depends_on
 
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
 """The controllerName Envoy Gateway claims GatewayClasses by (its ``config.envoyGateway.gateway`` default)."""
@@ -46,36 +48,52 @@ _DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-class IngressGatewayArgs(TypedDict, total=False):
-    namespace: str
+def _checked(test: Any, what: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if not test(value):
+            raise ValueError(f"{what} (got {value!r})")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _label(pattern: re.Pattern) -> Any:
+    return lambda value: isinstance(value, str) and bool(pattern.match(value))
+
+
+class IngressGatewayOptions(Options):
+    """What a caller or a stack file sets for the gateway (``kserve.ingressGateway``)."""
+
+    proxy_replicas: Annotated[
+        int, _checked(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "must be a whole number >= 1")
+    ] = Field(default=2, le=20)
+    """Envoy proxy pods per Gateway; with more than one, a PodDisruptionBudget keeps one serving
+    while nodes drain."""
+    service_type: Annotated[
+        Literal["ClusterIP", "NodePort", "LoadBalancer"],
+        _checked(lambda v: v in SERVICE_TYPES, f"must be one of {', '.join(SERVICE_TYPES)}"),
+    ] = "ClusterIP"
+    """Type of the proxies' Service: ``ClusterIP`` keeps the models inside the cluster; ``NodePort``
+    and ``LoadBalancer`` expose them outside it."""
+    service_annotations: dict[str, str] = {}
+    """Annotations on the proxies' Service, e.g. the AWS load balancer scheme when it is a ``LoadBalancer``."""
+
+
+class IngressGatewayArgs(IngressGatewayOptions):
+    """The gateway's options plus what the composition decides."""
+
+    namespace: Annotated[str, _checked(_label(_DNS_1123), "must be a DNS-1123 label")] = "envoy-gateway-system"
     """Namespace of the Envoy Gateway controller and of the Envoy proxies it runs for every Gateway
     of the class (Envoy Gateway's default deploy mode), so the namespace the models' network policy
-    must admit. Default: ``envoy-gateway-system``."""
-    gateway_class: str
+    must admit."""
+    gateway_class: Annotated[
+        str, _checked(_label(_DNS_1035), "must be a DNS-1035 label: lower case letters, digits and '-', at most 63")
+    ] = "envoy"
     """Name of the GatewayClass. KServe's chart puts it in the Gateway it creates (``className``);
-    keep ``envoy``, the name KServe's Gateway template falls back to. Default: ``envoy``."""
-    proxy_replicas: int
-    """Envoy proxy pods per Gateway; with more than one, a PodDisruptionBudget keeps one serving
-    while nodes drain. Default: 2."""
-    proxy_service_type: str
-    """Type of the proxies' Service: ``ClusterIP`` (clients in the cluster only), ``NodePort`` or
-    ``LoadBalancer``; the last two expose the models outside the cluster. Default: ``ClusterIP``."""
-    proxy_service_annotations: dict[str, str]
-    """Annotations on the proxies' Service, e.g. the AWS load balancer scheme when it is a
-    ``LoadBalancer``. Default: none."""
-    node_selector: dict[str, str]
-    """Where the controller, its certificate job and the Envoy proxies run (the system nodes).
-    Default: none (any Linux node)."""
-
-
-DEFAULTS = {
-    "namespace": "envoy-gateway-system",
-    "gateway_class": "envoy",
-    "proxy_replicas": 2,
-    "proxy_service_type": "ClusterIP",
-    "proxy_service_annotations": {},
-    "node_selector": {},
-}
+    keep ``envoy``, the name KServe's Gateway template falls back to."""
+    node_selector: dict[str, str] = {}
+    """Where the controller, its certificate job and the Envoy proxies run (the system nodes); empty:
+    any Linux node."""
 
 
 def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
@@ -90,28 +108,11 @@ PROXY_RESOURCES = _resources("100m", "256Mi", "2", "1Gi")
 SHUTDOWN_MANAGER_RESOURCES = _resources("10m", "32Mi", "100m", "64Mi")
 
 
-def ingress_gateway_args_problems(a: Mapping[str, Any]) -> list[str]:
-    """What is wrong with IngressGateway's arguments (after defaults)."""
-    problems = []
-    if not _DNS_1123.match(a["namespace"]):
-        problems.append(f"namespace must be a DNS-1123 label (got {a['namespace']!r})")
-    if not _DNS_1035.match(a["gateway_class"]):
-        problems.append(
-            f"gateway_class must be a DNS-1035 label: lower case letters, digits and '-', at most 63 (got {a['gateway_class']!r})"
-        )
-    replicas = a["proxy_replicas"]
-    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
-        problems.append(f"proxy_replicas must be a whole number >= 1 (got {replicas!r})")
-    if a["proxy_service_type"] not in SERVICE_TYPES:
-        problems.append(f"proxy_service_type must be one of {', '.join(SERVICE_TYPES)} (got {a['proxy_service_type']!r})")
-    return problems
+def _node_selector(a: IngressGatewayArgs) -> dict[str, str]:
+    return {"kubernetes.io/os": "linux", **a.node_selector}
 
 
-def _node_selector(a: Mapping[str, Any]) -> dict[str, str]:
-    return {"kubernetes.io/os": "linux", **a["node_selector"]}
-
-
-def chart_values(a: Mapping[str, Any]) -> dict[str, Any]:
+def chart_values(a: IngressGatewayArgs) -> dict[str, Any]:
     """Helm values for gateway-helm (keys from the chart's values at v1.6, see the tests)."""
     nodes = _node_selector(a)
     return {
@@ -125,44 +126,44 @@ def envoy_proxy_name(gateway_class: str) -> str:
     return f"{gateway_class}-proxy"
 
 
-def envoy_proxy(a: Mapping[str, Any]) -> dict[str, Any]:
+def envoy_proxy(a: IngressGatewayArgs) -> dict[str, Any]:
     """The EnvoyProxy the GatewayClass points at: pinned image, resources, placement, Service type."""
     shutdown_manager = {"name": "shutdown-manager", "resources": SHUTDOWN_MANAGER_RESOURCES}
-    service: dict[str, Any] = {"type": a["proxy_service_type"]}
-    if a["proxy_service_annotations"]:
-        service["annotations"] = dict(a["proxy_service_annotations"])
+    service: dict[str, Any] = {"type": a.service_type}
+    if a.service_annotations:
+        service["annotations"] = dict(a.service_annotations)
     kubernetes: dict[str, Any] = {
         "envoyDeployment": {
-            "replicas": a["proxy_replicas"],
+            "replicas": a.proxy_replicas,
             "container": {"image": ENVOY_PROXY_IMAGE, "resources": PROXY_RESOURCES},
             "pod": {"nodeSelector": _node_selector(a)},
             "patch": {"type": "StrategicMerge", "value": {"spec": {"template": {"spec": {"containers": [shutdown_manager]}}}}},
         },
         "envoyService": service,
     }
-    if a["proxy_replicas"] > 1:
+    if a.proxy_replicas > 1:
         kubernetes["envoyPDB"] = {"minAvailable": 1}
     return {
         "apiVersion": ENVOY_PROXY_API_VERSION,
         "kind": "EnvoyProxy",
-        "metadata": {"name": envoy_proxy_name(a["gateway_class"]), "namespace": a["namespace"]},
+        "metadata": {"name": envoy_proxy_name(a.gateway_class), "namespace": a.namespace},
         "spec": {"provider": {"type": "Kubernetes", "kubernetes": kubernetes}},
     }
 
 
-def gateway_class(a: Mapping[str, Any]) -> dict[str, Any]:
+def gateway_class(a: IngressGatewayArgs) -> dict[str, Any]:
     """The GatewayClass Envoy Gateway serves, configured by :func:`envoy_proxy`."""
     return {
         "apiVersion": GATEWAY_API_VERSION,
         "kind": "GatewayClass",
-        "metadata": {"name": a["gateway_class"]},
+        "metadata": {"name": a.gateway_class},
         "spec": {
             "controllerName": CONTROLLER_NAME,
             "parametersRef": {
                 "group": ENVOY_PROXY_API_VERSION.split("/")[0],
                 "kind": "EnvoyProxy",
-                "name": envoy_proxy_name(a["gateway_class"]),
-                "namespace": a["namespace"],
+                "name": envoy_proxy_name(a.gateway_class),
+                "namespace": a.namespace,
             },
         },
     }
@@ -184,10 +185,10 @@ def kserve_ingress_gateway_values(gateway_class: str, kserve_namespace: str) -> 
     }
 
 
-def gateway_isolation(a: dict) -> Isolation:
+def gateway_isolation(a: IngressGatewayArgs) -> Isolation:
     """Clients reach the proxies' listeners (80 and 443, shifted by 10000): platform namespaces
     while the Service is ClusterIP, anyone once the config exposes it."""
-    clients = "platform" if a["proxy_service_type"] == "ClusterIP" else "anywhere"
+    clients = "platform" if a.service_type == "ClusterIP" else "anywhere"
     return Isolation(
         ingress=[Allow(clients, (10080, 10443), "inference requests")],
         egress=[API_SERVER, Allow("platform", why="the model servers behind the routes")],
@@ -206,21 +207,18 @@ class IngressGateway(pulumi.ComponentResource):
     """What a Gateway's owner (KServe's controller release) must wait for: the Gateway API CRDs
     and the controller (the release), the EnvoyProxy and the GatewayClass."""
 
-    def __init__(self, name: str, args: IngressGatewayArgs | None = None, opts: pulumi.ResourceOptions | None = None):
-        a = with_defaults(args, DEFAULTS)
-        problems = ingress_gateway_args_problems(a)
-        if problems:
-            raise ValueError(f"IngressGateway {name!r}: " + "; ".join(problems))
+    def __init__(self, name: str, args: IngressGatewayArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(IngressGatewayArgs, args, component="IngressGateway", name=name)
         super().__init__("aiplatform:index:IngressGateway", name, None, opts)
         after = explicit_depends_on(opts)
-        self.gateway_class = a["gateway_class"]
-        self.namespace = a["namespace"]
+        self.gateway_class = a.gateway_class
+        self.namespace = a.namespace
 
         # restricted: the controller, its certgen job and the proxies all run non-root with every
         # capability dropped, seccomp RuntimeDefault and no privilege escalation (the chart's
         # securityContext values; Envoy Gateway's defaults for the envoy and shutdown-manager
         # containers). Listeners on ports below 1024 are shifted by 10000, so no NET_BIND_SERVICE.
-        ns = platform_namespace(a["namespace"], pod_security="restricted", isolation=gateway_isolation(a), parent=self)
+        ns = platform_namespace(a.namespace, pod_security="restricted", isolation=gateway_isolation(a), parent=self)
         self.release = helm_release(
             name,
             versions.ENVOY_GATEWAY,

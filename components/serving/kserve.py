@@ -8,17 +8,23 @@ webhook that admits them). An InferenceService waits for :attr:`KServe.crds_read
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypedDict
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import BeforeValidator, SkipValidation
 
 from .. import versions
+from ..core.args import Options, parse_args
+from ..core.contracts import GatewayImplementation, NodePool
 from ..core.helm import helm_release
 from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, AWS_APIS, WEBHOOK_CALLS, Allow, Isolation
-from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on, with_defaults
+from ..core.problems import Problem
+from ..core.types import Name, Size
+from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on
 
 CERT_MANAGER_ISOLATION = Isolation(ingress=[Allow("anywhere", (10250,), f"cert-manager's webhook: {WEBHOOK_CALLS}")], egress=[API_SERVER])
 CONTROLLER_ISOLATION = Isolation(
@@ -45,90 +51,74 @@ LOCAL_MODEL_JOBS_NAMESPACE = "kserve-localmodel-jobs"
 LOCAL_MODEL_STORAGE_CLASS = "kserve-local-models"
 
 
-class GpuPoolLike(Protocol):
-    """The part of GpuNodePool that serving reads."""
-
-    node_selector: dict[str, str]
-    tolerations: list[dict[str, str]]
-    gpu_resources: dict[str, int]
+_GATEWAY = re.compile(r"^[a-z0-9-]+/[a-z0-9-]+$")
 
 
-def pool_name(pool: GpuPoolLike) -> str:
-    """The pool's name, from the label its node selector matches."""
-    try:
-        return pool.node_selector[POOL_LABEL]
-    except KeyError:
-        raise ValueError(f"a GPU pool's node_selector must carry {POOL_LABEL!r} (got {pool.node_selector})") from None
+def _deployment_mode(mode: Any) -> Any:
+    if mode not in DEPLOYMENT_MODES:
+        hint = f"; {mode!r} is now called {LEGACY_MODES[mode]!r}" if mode in LEGACY_MODES else ""
+        raise ValueError(f"must be one of {', '.join(DEPLOYMENT_MODES)} (got {mode!r}){hint}")
+    return mode
 
 
-class KServeArgs(TypedDict, total=False):
-    namespace: str
-    """Namespace of the KServe controller and its webhooks. Default: ``kserve``."""
-    cert_manager_namespace: str
-    """Namespace of cert-manager, which issues the webhook certificates. Default: ``cert-manager``."""
-    deployment_mode: str
+def _gateway(gateway: Any) -> Any:
+    if gateway is not None and not (isinstance(gateway, str) and _GATEWAY.match(gateway)):
+        raise ValueError(f"must be 'namespace/name' (got {gateway!r})")
+    return gateway
+
+
+class KServeOptions(Options):
+    """What a caller or a stack file sets for KServe (``kserve``)."""
+
+    deployment_mode: Annotated[Literal["Standard", "Knative"], BeforeValidator(_deployment_mode)] = STANDARD
     """``Standard`` (Deployments, Services and HPAs; formerly RawDeployment) or ``Knative``
-    (formerly Serverless; expects Knative Serving already in the cluster). Default: ``Standard``."""
-    gateway: str | None
+    (formerly Serverless; expects Knative Serving already in the cluster)."""
+    gateway: Annotated[str | None, BeforeValidator(_gateway)] = None
     """Gateway API Gateway (``namespace/name``) the InferenceServices' HTTPRoutes attach to; the
     Gateway API CRDs and the Gateway must exist. Standard-mode canaries split traffic only through
-    these routes. Default: none (no Ingress or HTTPRoute; models are reachable in the cluster only)."""
-    ingress: Any | None
-    """A Gateway API implementation (an ``IngressGateway``): the KServe chart creates its Gateway
-    with that class and the InferenceServices route through it; excludes ``gateway``. Default: none."""
-    ingress_domain: str
-    """Domain of the hostnames KServe gives the routes when ``gateway`` is set. Default: ``example.com``."""
-    model_namespace: str
+    these routes. Unset: no Ingress or HTTPRoute; models are reachable in the cluster only."""
+    ingress_domain: str = "example.com"
+    """Domain of the hostnames KServe gives the routes when there is a gateway."""
+    model_namespace: Name = "models"
     """Namespace created for InferenceServices: restricted Pod Security, ingress denied except from
-    itself, the gateway and namespaces labelled ``ai-platform.io/inference-client: "true"``.
-    Default: ``models``."""
-    local_model_pools: Sequence[GpuPoolLike]
+    itself, the gateway and namespaces labelled ``ai-platform.io/inference-client: "true"``."""
+    local_model_cache_size: Size = "500Gi"
+    """Space each node of the local model pools gives to cached models."""
+
+
+class KServeArgs(KServeOptions):
+    """KServe's options plus what the composition injects or decides."""
+
+    namespace: str = "kserve"
+    """Namespace of the KServe controller and its webhooks."""
+    cert_manager_namespace: str = "cert-manager"
+    """Namespace of cert-manager, which issues the webhook certificates."""
+    ingress: SkipValidation[GatewayImplementation | None] = None
+    """A Gateway API implementation (an ``IngressGateway``): the KServe chart creates its Gateway
+    with that class and the InferenceServices route through it; excludes ``gateway``. Unset: none."""
+    local_model_pools: SkipValidation[Sequence[NodePool]] = ()
     """GPU pools whose NVMe array caches models (a LocalModelNodeGroup each, and KServe's node
-    agent on their nodes). Default: none (no local model cache)."""
-    local_model_cache_size: str
-    """Space each node of those pools gives to cached models. Default: ``500Gi``."""
-    controller_node_selector: dict[str, str]
-    """Where cert-manager and the KServe controller run (the system nodes). Default: none (any Linux node)."""
-
-
-DEFAULTS = {
-    "namespace": "kserve",
-    "cert_manager_namespace": "cert-manager",
-    "deployment_mode": STANDARD,
-    "gateway": None,
-    "ingress": None,
-    "ingress_domain": "example.com",
-    "model_namespace": "models",
-    "local_model_pools": [],
-    "local_model_cache_size": "500Gi",
-    "controller_node_selector": {},
-}
+    agent on their nodes). Empty: no local model cache."""
+    controller_node_selector: dict[str, str] = {}
+    """Where cert-manager and the KServe controller run (the system nodes); empty: any Linux node."""
 
 
 def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
 
 
-def kserve_args_problems(a: Mapping[str, Any]) -> list[str]:
-    """What is wrong with KServe's arguments (after defaults)."""
-    problems = []
-    mode = a["deployment_mode"]
-    if mode not in DEPLOYMENT_MODES:
-        hint = f"; {mode!r} is now called {LEGACY_MODES[mode]!r}" if mode in LEGACY_MODES else ""
-        problems.append(f"deployment_mode must be one of {', '.join(DEPLOYMENT_MODES)} (got {mode!r}){hint}")
-    gateway = a["gateway"]
-    if gateway is not None and a["ingress"] is not None:
-        problems.append("set gateway or ingress, not both (ingress makes KServe create its own gateway)")
-    if gateway is not None and (gateway.count("/") != 1 or "" in gateway.split("/")):
-        problems.append(f"gateway must be 'namespace/name' (got {gateway!r})")
-    return problems
+def problems(args: KServeArgs) -> list[Problem]:
+    """What KServe's arguments cannot mean together; pure."""
+    if args.gateway is not None and args.ingress is not None:
+        return [Problem(("gateway",), "set {gateway} or {ingress}, not both ({ingress} makes KServe create its own gateway)")]
+    return []
 
 
-def _node_selector(a: Mapping[str, Any]) -> dict[str, str]:
-    return {"kubernetes.io/os": "linux", **a["controller_node_selector"]}
+def _node_selector(a: KServeArgs) -> dict[str, str]:
+    return {"kubernetes.io/os": "linux", **a.controller_node_selector}
 
 
-def cert_manager_values(a: Mapping[str, Any]) -> dict[str, Any]:
+def cert_manager_values(a: KServeArgs) -> dict[str, Any]:
     """Helm values for cert-manager (``crds.enabled`` replaced ``installCRDs`` in v1.15)."""
     nodes = _node_selector(a)
     return {
@@ -141,30 +131,30 @@ def cert_manager_values(a: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _gateway_values(a: Mapping[str, Any]) -> dict[str, Any]:
+def _gateway_values(a: KServeArgs) -> dict[str, Any]:
     gateway = effective_gateway(a)
     values: dict[str, Any] = {
-        "domain": a["ingress_domain"],
+        "domain": a.ingress_domain,
         # Without a gateway KServe would create Ingress objects nothing serves; with one, HTTPRoutes.
         "disableIngressCreation": gateway is None,
         # No Istio: in Knative mode route through Knative's own networking layer.
         "disableIstioVirtualHost": True,
         "ingressGateway": {"enableGatewayApi": gateway is not None, "createGateway": False},
     }
-    if a["ingress"] is not None:
-        values["ingressGateway"] = a["ingress"].kserve_values(a["namespace"])
+    if a.ingress is not None:
+        values["ingressGateway"] = a.ingress.kserve_values(a.namespace)
     elif gateway is not None:
         values["ingressGateway"]["kserveGateway"] = gateway
     return values
 
 
-def effective_gateway(a: Mapping[str, Any]) -> str | None:
+def effective_gateway(a: KServeArgs) -> str | None:
     """The Gateway the routes attach to: the one the chart creates for ``ingress``, or ``gateway``."""
-    if a["ingress"] is not None:
+    if a.ingress is not None:
         from .ingress_gateway import kserve_gateway
 
-        return kserve_gateway(a["namespace"])
-    return a["gateway"]
+        return kserve_gateway(a.namespace)
+    return a.gateway
 
 
 def _local_model_values(pools: Sequence[str]) -> dict[str, Any]:
@@ -186,17 +176,17 @@ def _local_model_values(pools: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def resources_values(a: Mapping[str, Any]) -> dict[str, Any]:
+def resources_values(a: KServeArgs) -> dict[str, Any]:
     """Helm values for kserve-resources (keys from its values.yaml at the pinned version)."""
     return {
         "kserve": {
             "controller": {
-                "deploymentMode": a["deployment_mode"],
+                "deploymentMode": a.deployment_mode,
                 "nodeSelector": _node_selector(a),
                 "resources": _resources("100m", "256Mi", "500m", "512Mi"),
                 "gateway": _gateway_values(a),
             },
-            "localmodel": _local_model_values([pool_name(p) for p in a["local_model_pools"]]),
+            "localmodel": _local_model_values([p.name for p in a.local_model_pools]),
         }
     }
 
@@ -229,7 +219,7 @@ def local_model_node_group(pool: str, size: str) -> dict[str, Any]:
     }
 
 
-def model_namespace_policy(namespace: str, a: Mapping[str, Any]) -> dict[str, Any]:
+def model_namespace_policy(namespace: str, a: KServeArgs) -> dict[str, Any]:
     """Ingress to the model pods: from their own namespace, labelled client namespaces, the gateway
     (and Knative's activator in Knative mode). Egress stays open: models download from the store."""
     sources: list[dict[str, Any]] = [
@@ -237,11 +227,11 @@ def model_namespace_policy(namespace: str, a: Mapping[str, Any]) -> dict[str, An
         {"namespaceSelector": {"matchLabels": {INFERENCE_CLIENT_LABEL: "true"}}},
     ]
     allowed = []
-    if a["ingress"] is not None:
-        allowed.append(a["ingress"].namespace)  # the Envoy proxies run in the controller's namespace
-    elif a["gateway"] is not None:
-        allowed.append(a["gateway"].split("/")[0])
-    if a["deployment_mode"] == KNATIVE:
+    if a.ingress is not None:
+        allowed.append(a.ingress.namespace)  # the Envoy proxies run in the controller's namespace
+    elif a.gateway is not None:
+        allowed.append(a.gateway.split("/")[0])
+    if a.deployment_mode == KNATIVE:
         allowed.append("knative-serving")
     sources += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}} for ns in allowed]
     return {
@@ -269,19 +259,16 @@ class KServe(pulumi.ComponentResource):
     """LocalModelNodeGroup per pool name (its name is the pool's)."""
     local_model_jobs_namespace: str
 
-    def __init__(self, name: str, args: KServeArgs | None = None, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: KServeArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None):
+        a = parse_args(KServeArgs, args, component="KServe", name=name, problems=problems)
         super().__init__("aiplatform:index:KServe", name, None, opts)
-        a = with_defaults(args, DEFAULTS)
-        problems = kserve_args_problems(a)
-        if problems:
-            raise ValueError(f"KServe {name!r}: " + "; ".join(problems))
         after = explicit_depends_on(opts)
-        self.deployment_mode = a["deployment_mode"]
+        self.deployment_mode = a.deployment_mode
         self.gateway_api = effective_gateway(a) is not None
-        ingress_ready = list(a["ingress"].ready) if a["ingress"] is not None else []
+        ingress_ready = list(a.ingress.ready) if a.ingress is not None else []
         self.local_model_jobs_namespace = LOCAL_MODEL_JOBS_NAMESPACE
 
-        cm_ns = platform_namespace(a["cert_manager_namespace"], pod_security="restricted", isolation=CERT_MANAGER_ISOLATION, parent=self)
+        cm_ns = platform_namespace(a.cert_manager_namespace, pod_security="restricted", isolation=CERT_MANAGER_ISOLATION, parent=self)
         self.cert_manager = helm_release(
             "cert-manager",
             versions.CERT_MANAGER,
@@ -291,8 +278,8 @@ class KServe(pulumi.ComponentResource):
             depends_on=[cm_ns, *after],
         )
         # The local model agent mounts a host path, which only the privileged level admits.
-        level = "privileged" if a["local_model_pools"] else "restricted"
-        ns = platform_namespace(a["namespace"], pod_security=level, isolation=CONTROLLER_ISOLATION, parent=self)
+        level = "privileged" if a.local_model_pools else "restricted"
+        ns = platform_namespace(a.namespace, pod_security=level, isolation=CONTROLLER_ISOLATION, parent=self)
         namespace = ns.metadata["name"]
         # CRDs only: no pods, so no need to wait for nodes, only for the API server.
         self.crds = helm_release(f"{name}-crd", versions.KSERVE_CRD, namespace=namespace, values={}, parent=self, depends_on=[ns])
@@ -316,7 +303,7 @@ class KServe(pulumi.ComponentResource):
         )
         self.crds_ready = [self.crds, self.controller, self.runtimes]
 
-        self.model_namespace = a["model_namespace"]
+        self.model_namespace = a.model_namespace
         models = platform_namespace(self.model_namespace, pod_security="restricted", isolation=MODELS_ISOLATION, parent=self)
         policy = model_namespace_policy(self.model_namespace, a)
         network_policy = k8s.networking.v1.NetworkPolicy(
@@ -328,9 +315,9 @@ class KServe(pulumi.ComponentResource):
         self.model_namespace_ready = [models, network_policy]
 
         self.local_model_node_groups = {}
-        for pool in a["local_model_pools"]:
-            group = pool_name(pool)
-            manifest = local_model_node_group(group, a["local_model_cache_size"])
+        for pool in a.local_model_pools:
+            group = pool.name
+            manifest = local_model_node_group(group, a.local_model_cache_size)
             self.local_model_node_groups[group] = k8s.apiextensions.CustomResource(
                 f"{name}-{group}-model-cache",
                 api_version=manifest["apiVersion"],
@@ -345,5 +332,7 @@ class KServe(pulumi.ComponentResource):
                 "deployment_mode": self.deployment_mode,
                 "model_namespace": self.model_namespace,
                 "controller": self.controller.name,
+                "gateway_api": self.gateway_api,
+                "local_model_jobs_namespace": self.local_model_jobs_namespace,
             }
         )
