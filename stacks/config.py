@@ -1,85 +1,40 @@
 """Typed stack configuration, read from the ``ai-platform`` config namespace.
 
 Two passes, both before any resource exists: pydantic checks shapes, types, ranges and enums
-(``extra="forbid"`` everywhere), then :func:`cross_field_problems` checks the rules that span
+(``extra="forbid"`` everywhere), then :func:`stacks.rules.cross_field_problems` checks the rules that span
 fields. Every problem carries its full config key path; all of them are reported at once.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from components.cluster.cluster_autoscaler import ClusterAutoscalerOptions
 from components.cluster.eks_cluster import EksClusterOptions
-from components.cluster.eks_cluster import problems as eks_cluster_problems
-from components.cluster.gpu_catalog import GPU_INSTANCE_TYPES, gpu_resources
 from components.cluster.gpu_node_pool import GpuNodePoolOptions
-from components.cluster.gpu_node_pool import problems as gpu_pool_problems
 from components.cluster.vpc import VpcOptions
 from components.cluster.workload_access import WorkloadAccessOptions
 from components.compute.gpu_operator import GpuOperatorOptions
 from components.compute.ray_cluster import RayClusterOptions, RayWorkerGroupOptions
+from components.core.problems import Problem, escape
+from components.core.types import Name, RoleArn
 from components.data.model_registry import ModelRegistryOptions
 from components.data.object_store import ObjectStoreOptions
-from components.data.object_store import problems as object_store_problems
 from components.observability.observability import ObservabilityOptions
-from components.observability.observability import problems as observability_problems
 from components.serving.inference_service import InferenceServiceOptions
 from components.serving.ingress_gateway import IngressGatewayOptions
 from components.serving.kserve import KServeOptions
-from stacks.errors import NAMESPACE, ConfigError, Problem, key_path
+from stacks.errors import NAMESPACE, ConfigError
 
 EXISTING_CLUSTER_VERSIONS = tuple(f"1.{minor}" for minor in range(25, 38))
 """Minors we can check rendered objects against (kubernetes-validate's schemas)."""
-
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-
-
-def _dns_label(max_length: int):
-    def check(value: str) -> str:
-        if len(value) > max_length or not _DNS_LABEL.match(value):
-            raise ValueError(
-                f"must be a DNS-1123 label of at most {max_length} characters: lowercase "
-                f"letters, digits and '-', starting with a letter (got {value!r})"
-            )
-        return value
-
-    return AfterValidator(check)
-
-
-def _matches(pattern: re.Pattern, what: str):
-    def check(value: str) -> str:
-        if not pattern.match(value):
-            raise ValueError(f"must be {what} (got {value!r})")
-        return value
-
-    return AfterValidator(check)
-
-
-def _ipv4_cidr(value: str) -> str:
-    try:
-        ipaddress.IPv4Network(value, strict=True)
-    except ValueError as error:
-        raise ValueError(f"must be an IPv4 CIDR such as 10.0.0.0/16 (got {value!r}: {error})") from None
-    return value
-
-
-Name = Annotated[str, _dns_label(40)]
-InstanceType = Annotated[str, _matches(_INSTANCE_TYPE, "an EC2 instance type such as m7i.xlarge")]
-RoleArn = Annotated[str, _matches(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
-LabelKey = Annotated[str, _matches(_LABEL_KEY, "a Kubernetes label key")]
-Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 
 
 class _Model(BaseModel):
@@ -204,18 +159,6 @@ class AccessConfig(WorkloadAccessOptions):
     """EKS: IAM roles whose sessions join the first viewer group."""
 
 
-class ComponentToggle(_Model):
-    """Placeholder for a platform service that later work fills in."""
-
-    enabled: bool = True
-
-
-class NamedWorkload(_Model):
-    """Placeholder for a workload (Ray cluster, inference service) that later work fills in."""
-
-    name: Name
-
-
 class PlatformConfig(_Model):
     cluster: ClusterConfig
     gpu_pools: list[GpuPoolConfig] = []
@@ -280,25 +223,26 @@ def parse_stack_config(raw: dict[str, Any], *, stack: str, region: str | None) -
     except ValidationError as error:
         raise ConfigError([_problem_from(e) for e in error.errors()]) from None
     config = StackConfig(stack=stack, region=region, platform=platform)
+    from stacks.rules import cross_field_problems
+
     problems = cross_field_problems(config)
     if problems:
         raise ConfigError(problems)
     return config
 
 
-def _problem_from(error: dict) -> Problem:
-    loc = tuple(part for part in error["loc"] if part != "[key]")  # pydantic marks bad map keys
-    path = key_path(*loc)
+def _problem_from(error: Any) -> Problem:
+    loc = tuple(_field_name(part) for part in error["loc"] if part != "[key]")  # pydantic marks bad map keys
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = ", ".join(_allowed_keys(loc[:-1]))
-        return Problem(path, f"unknown key; allowed keys: {allowed}")
+        return Problem(loc, f"unknown key; allowed keys: {allowed}")
     if kind == "missing":
-        return Problem(path, "required key is missing")
+        return Problem(loc, "required key is missing")
     message = error["msg"].removeprefix("Value error, ")
     if kind != "value_error" and "input" in error:
         message += f" (got {error['input']!r})"
-    return Problem(path, message)
+    return Problem(loc, escape(message))
 
 
 def _allowed_keys(loc: tuple) -> list[str]:
@@ -310,6 +254,13 @@ def _allowed_keys(loc: tuple) -> list[str]:
         field = model.model_fields[_snake(part)]
         model = _model_in(field.annotation)
     return sorted(f.alias or name for name, f in model.model_fields.items())
+
+
+def _field_name(part: str | int) -> str | int:
+    """A location part as a field name: ``maxSize`` -> ``max_size``; map keys and indices unchanged."""
+    if isinstance(part, int) or to_camel(_snake(part)) != part:
+        return part
+    return _snake(part)
 
 
 def _snake(camel: str) -> str:
@@ -324,243 +275,3 @@ def _model_in(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
-
-
-# ---------------------------------------------------------------- cross-field rules
-
-
-def cross_field_problems(config: StackConfig) -> list[Problem]:
-    problems = _cluster_problems(config)
-    problems += _gpu_pool_problems(config)
-    problems += _gpu_operator_problems(config)
-    problems += _data_problems(config)
-    problems += _serving_problems(config)
-    problems += _observability_problems(config)
-    problems += _ray_problems(config)
-    problems += _access_problems(config)
-    return problems
-
-
-def _access_problems(config: StackConfig) -> list[Problem]:
-    access = config.platform.access
-    problems = []
-    for key, arns, groups in (
-        ("deployerRoleArns", access.deployer_role_arns, access.deployer_groups),
-        ("viewerRoleArns", access.viewer_role_arns, access.viewer_groups),
-    ):
-        if arns and not config.is_eks:
-            problems.append(
-                Problem(key_path("access", key), "IAM roles map to groups through EKS access entries: only with cluster.provider 'eks'")
-            )
-        elif arns and not groups:
-            problems.append(Problem(key_path("access", key), "needs a group to join: set the matching *Groups list"))
-    return problems
-
-
-PLATFORM_NAMESPACES = ("kube-system", "gpu-operator", "monitoring", "kserve", "cert-manager", "kuberay-operator", "minio", "mlflow")
-
-
-def _ray_problems(config: StackConfig) -> list[Problem]:
-    from components.compute.ray_cluster import problems as ray_cluster_problems
-
-    pools = {p.name: p for p in config.platform.gpu_pools}
-    store = config.platform.object_store
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for index, cluster in enumerate(config.platform.ray_clusters):
-        at = ("rayClusters", index)
-        if cluster.name in seen:
-            problems.append(Problem(key_path(*at, "name"), f"duplicate Ray cluster name {cluster.name!r}"))
-        seen.add(cluster.name)
-        namespace = cluster.namespace or cluster.name
-        if namespace in PLATFORM_NAMESPACES:
-            problems.append(
-                Problem(
-                    key_path(*at, "namespace" if cluster.namespace else "name"),
-                    f"namespace {namespace!r} belongs to the platform; choose another",
-                )
-            )
-        if store.enabled and cluster.bucket not in store.buckets:
-            problems.append(
-                Problem(key_path(*at, "bucket"), f"must be one of objectStore.buckets: {', '.join(store.buckets)} (got {cluster.bucket!r})")
-            )
-        for group_index, group in enumerate(cluster.worker_groups):
-            if group.gpu_pool is not None and group.gpu_pool not in pools:
-                problems.append(
-                    Problem(
-                        key_path(*at, "workerGroups", group_index, "gpuPool"),
-                        f"no GPU pool named {group.gpu_pool!r} (pools: {', '.join(pools) or 'none'})",
-                    )
-                )
-        stand_ins = [_pool_stand_in(group.gpu_pool, pools, config) for group in cluster.worker_groups]
-        found = ray_cluster_problems(cluster, name=cluster.name, gpu_pools=stand_ins)
-        problems += [Problem(key_path(*at, *p.path_as(to_camel)), p.message_as(to_camel)) for p in found]
-    return problems
-
-
-def _pool_stand_in(name: Optional[str], pools: Mapping[str, GpuPoolConfig], config: StackConfig) -> Optional[PoolStandIn]:
-    """The configured pool ``name`` as a NodePool for the component rules (None without a pool)."""
-    if name is None:
-        return None
-    return PoolStandIn(name=name, gpu_resources=_gpu_capacity(pools.get(name), config) or {})
-
-
-def _observability_problems(config: StackConfig) -> list[Problem]:
-    found = observability_problems(config.platform.observability)
-    return [Problem(key_path("observability", *p.path_as(to_camel)), p.message_as(to_camel)) for p in found]
-
-
-def _serving_problems(config: StackConfig) -> list[Problem]:
-    from components.serving.inference_service import problems as inference_service_problems
-
-    kserve = config.platform.kserve
-    pools = {p.name: p for p in config.platform.gpu_pools}
-    problems = [
-        Problem(key_path("kserve", "localModelPools", i), f"no GPU pool named {name!r} (pools: {', '.join(pools) or 'none'})")
-        for i, name in enumerate(kserve.local_model_pools)
-        if name not in pools
-    ]
-    if kserve.gateway is not None and kserve.ingress_gateway.enabled:
-        problems.append(
-            Problem(key_path("kserve", "gateway"), "set gateway or ingressGateway.enabled, not both (the ingress gateway brings its own)")
-        )
-    if config.platform.inference_services and not kserve.enabled:
-        problems.append(Problem(key_path("kserve", "enabled"), "must be true while inferenceServices are configured"))
-    seen: set[str] = set()
-    for index, model in enumerate(config.platform.inference_services):
-        if model.name in seen:
-            problems.append(Problem(key_path("inferenceServices", index, "name"), f"duplicate model name {model.name!r}"))
-        seen.add(model.name)
-        if model.gpu_pool is not None and model.gpu_pool not in pools:
-            problems.append(
-                Problem(
-                    key_path("inferenceServices", index, "gpuPool"),
-                    f"no GPU pool named {model.gpu_pool!r} (pools: {', '.join(pools) or 'none'})",
-                )
-            )
-            continue
-        found = inference_service_problems(
-            model,
-            name=model.name,
-            deployment_mode=kserve.deployment_mode,
-            gateway_api=kserve.gateway is not None or kserve.ingress_gateway.enabled,
-            gpu_pool=_pool_stand_in(model.gpu_pool, pools, config),
-            cached_pools=set(kserve.local_model_pools),
-            has_store=config.platform.object_store.enabled,
-        )
-        problems += [Problem(key_path("inferenceServices", index, *p.path_as(to_camel)), p.message_as(to_camel)) for p in found]
-    return problems
-
-
-def _gpu_capacity(pool: Optional[GpuPoolConfig], config: StackConfig) -> Optional[dict[str, int]]:
-    """Extended resources one node of the pool offers (the smallest instance type's)."""
-    if pool is None or any(t not in GPU_INSTANCE_TYPES for t in pool.instance_types):
-        return None
-    smallest = min((GPU_INSTANCE_TYPES[t] for t in pool.instance_types), key=lambda t: t.gpus)
-    return gpu_resources(smallest, pool.mig_profile, config.platform.gpu_operator.mig_strategy, pool.time_slicing_replicas)
-
-
-def _data_problems(config: StackConfig) -> list[Problem]:
-    store, registry = config.platform.object_store, config.platform.model_registry
-    problems = []
-    if not config.is_eks and store.backend == "s3":
-        problems.append(Problem(key_path("objectStore", "backend"), "'s3' needs cluster.provider 'eks' (IAM roles for pods); use 'minio'"))
-    if not config.is_eks and registry.database == "rds":
-        problems.append(Problem(key_path("modelRegistry", "database"), "'rds' needs cluster.provider 'eks'; use 'in-cluster'"))
-    if registry.enabled and not store.enabled:
-        problems.append(
-            Problem(key_path("objectStore", "enabled"), "must be true while modelRegistry is enabled (MLflow keeps artifacts there)")
-        )
-    if registry.enabled and "models" not in store.buckets:
-        problems.append(Problem(key_path("objectStore", "buckets"), f"must include 'models' for the model registry (got {store.buckets})"))
-    problems += [Problem(key_path("objectStore", *p.path_as(to_camel)), p.message_as(to_camel)) for p in object_store_problems(store)]
-    return problems
-
-
-def _cluster_problems(config: StackConfig) -> list[Problem]:
-    cluster = config.platform.cluster
-    if not config.is_eks:
-        return _existing_cluster_problems(config)
-    problems = [Problem(key_path("cluster", *p.path_as(to_camel)), p.message_as(to_camel)) for p in eks_cluster_problems(cluster)]
-    if not config.region:
-        problems.append(Problem("aws:region", "required for cluster.provider 'eks'; set it with `pulumi config set aws:region us-west-2`"))
-    problems += _zone_problems(config)
-    return problems
-
-
-def _existing_cluster_problems(config: StackConfig) -> list[Problem]:
-    cluster = config.platform.cluster
-    problems = [
-        Problem(key_path("cluster", to_camel(key)), "only valid with cluster.provider 'eks'")
-        for key in EKS_ONLY_CLUSTER_KEYS
-        if key in cluster.model_fields_set
-    ]
-    if cluster.kubernetes_version not in EXISTING_CLUSTER_VERSIONS:
-        problems.append(
-            Problem(
-                key_path("cluster", "kubernetesVersion"),
-                f"must be one of {', '.join(EXISTING_CLUSTER_VERSIONS)} (got {cluster.kubernetes_version!r})",
-            )
-        )
-    if config.platform.gpu_pools:
-        problems.append(
-            Problem(
-                key_path("gpuPools"),
-                "GPU node pools are EKS managed node groups and need cluster.provider 'eks'; remove them for an existing cluster",
-            )
-        )
-    return problems
-
-
-def _zone_problems(config: StackConfig) -> list[Problem]:
-    zones = config.platform.cluster.vpc.availability_zones
-    if zones is None:
-        return []
-    if len(zones) != 3 or len(set(zones)) != 3:
-        return [Problem(key_path("cluster", "vpc", "availabilityZones"), f"must list 3 distinct zones (got {zones})")]
-    if config.region and not all(z.startswith(config.region) for z in zones):
-        return [Problem(key_path("cluster", "vpc", "availabilityZones"), f"zones must be in region {config.region} (got {zones})")]
-    return []
-
-
-def _gpu_pool_problems(config: StackConfig) -> list[Problem]:
-    problems = []
-    seen: set[str] = set()
-    for index, pool in enumerate(config.platform.gpu_pools):
-        if pool.name in seen:
-            problems.append(Problem(key_path("gpuPools", index, "name"), f"duplicate pool name {pool.name!r}"))
-        seen.add(pool.name)
-        problems += [Problem(key_path("gpuPools", index, *p.path_as(to_camel)), p.message_as(to_camel)) for p in gpu_pool_problems(pool)]
-    return problems
-
-
-def _gpu_operator_problems(config: StackConfig) -> list[Problem]:
-    operator = config.platform.gpu_operator
-    pools = config.platform.gpu_pools
-    problems = []
-    mig_pools = [(i, p) for i, p in enumerate(pools) if p.mig_profile]
-    if mig_pools and not operator.enabled:
-        problems.append(
-            Problem(key_path("gpuOperator", "enabled"), "must be true when a GPU pool sets migProfile (the MIG manager applies it)")
-        )
-    if mig_pools and operator.mig_strategy == "none":
-        problems.append(
-            Problem(key_path("gpuOperator", "migStrategy"), "must be 'single' or 'mixed' when a GPU pool sets migProfile (got 'none')")
-        )
-    if operator.mig_strategy == "single":
-        problems += [
-            Problem(
-                key_path("gpuPools", i, "migProfile"),
-                "'all-balanced' creates MIG devices of several sizes; it needs gpuOperator.migStrategy 'mixed'",
-            )
-            for i, p in mig_pools
-            if p.mig_profile == "all-balanced"
-        ]
-    if config.is_eks and operator.enabled and operator.driver == "operator" and pools:
-        problems.append(
-            Problem(
-                key_path("gpuOperator", "driver"),
-                "must be 'preinstalled' on EKS: the AL2023 NVIDIA AMI of the GPU pools already ships the driver and toolkit",
-            )
-        )
-    return problems
