@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -115,7 +115,7 @@ class KServeConfig(KServeOptions):
 class InferenceServiceConfig(InferenceServiceOptions):
     name: str
     """The model's name: its InferenceService, Service and service account."""
-    gpu_pool: Optional[Name] = None
+    gpu_pool: Name | None = None
     """Name of the GPU pool (``gpuPools[].name``) the replicas run on."""
 
 
@@ -125,7 +125,7 @@ class ObservabilityConfig(ObservabilityOptions):
 
 
 class RayWorkerGroupConfig(RayWorkerGroupOptions):
-    gpu_pool: Optional[Name] = None
+    gpu_pool: Name | None = None
     """Name of the GPU pool (``gpuPools[].name``) the workers run on."""
 
 
@@ -146,8 +146,8 @@ class PoolStandIn:
     labels: Mapping[str, str] = field(default_factory=dict)
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = ()
-    time_slicing_replicas: Optional[int] = None
-    device_plugin_config: Optional[str] = None
+    time_slicing_replicas: int | None = None
+    device_plugin_config: str | None = None
 
 
 class AccessConfig(WorkloadAccessOptions):

@@ -9,7 +9,6 @@ spelled as camelCase config keys by :class:`stacks.errors.ConfigError`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Optional
 
 from components.cluster.eks_cluster import problems as eks_cluster_problems
 from components.cluster.gpu_catalog import GPU_INSTANCE_TYPES, gpu_resources
@@ -90,7 +89,7 @@ def _ray_problems(config: StackConfig) -> list[Problem]:
     return problems
 
 
-def _pool_stand_in(name: Optional[str], pools: Mapping[str, GpuPoolConfig], config: StackConfig) -> Optional[PoolStandIn]:
+def _pool_stand_in(name: str | None, pools: Mapping[str, GpuPoolConfig], config: StackConfig) -> PoolStandIn | None:
     """The configured pool ``name`` as a NodePool for the component rules (None without a pool)."""
     if name is None:
         return None
@@ -144,7 +143,7 @@ def _serving_problems(config: StackConfig) -> list[Problem]:
     return problems
 
 
-def _gpu_capacity(pool: Optional[GpuPoolConfig], config: StackConfig) -> Optional[dict[str, int]]:
+def _gpu_capacity(pool: GpuPoolConfig | None, config: StackConfig) -> dict[str, int] | None:
     """Extended resources one node of the pool offers (the smallest instance type's)."""
     if pool is None or any(t not in GPU_INSTANCE_TYPES for t in pool.instance_types):
         return None

@@ -10,7 +10,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -168,7 +168,7 @@ class ModelRegistry(pulumi.ComponentResource):
     database: DatabaseConnection
     """The backend store's connection (RDS or in-cluster PostgreSQL)."""
 
-    def __init__(self, name: str, args: ModelRegistryArgs | Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ModelRegistryArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
         a = parse_args(ModelRegistryArgs, args, component="ModelRegistry", name=name, problems=args_problems)
         super().__init__("aiplatform:index:ModelRegistry", name, None, opts)
         self._name = name

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 import pulumi
 from pydantic import Field, SkipValidation
@@ -186,12 +186,12 @@ class ObjectStore(pulumi.ComponentResource):
     """S3 API endpoint the consumers use."""
     bucket_names: dict[str, pulumi.Output[str]]
     """Logical bucket name -> physical bucket name."""
-    kms_key_arn: Optional[pulumi.Output[str]]
+    kms_key_arn: pulumi.Output[str] | None
     """Key that encrypts the S3 buckets (backend ``s3``)."""
     backend: str
     """``s3`` or ``minio``: the one given, or the one the context decided."""
 
-    def __init__(self, name: str, args: ObjectStoreArgs | Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ObjectStoreArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
         a = parse_args(ObjectStoreArgs, args, component="ObjectStore", name=name, problems=args_problems)
         super().__init__("aiplatform:index:ObjectStore", name, None, opts)
         self.backend = a.effective_backend
@@ -235,7 +235,7 @@ class ObjectStore(pulumi.ComponentResource):
         assert self._a.cluster is not None, "backend 's3' has a cluster (args_problems)"
         return self._a.cluster
 
-    def _protection(self, parent: Optional[pulumi.Resource] = None) -> pulumi.ResourceOptions:
+    def _protection(self, parent: pulumi.Resource | None = None) -> pulumi.ResourceOptions:
         protect = self._a.effective_protect
         return pulumi.ResourceOptions(parent=parent or self, protect=protect, retain_on_delete=protect)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -111,7 +111,7 @@ class InClusterPostgres(pulumi.ComponentResource):
     connection: DatabaseConnection
     """How clients connect: a password file from ``password_secret``."""
 
-    def __init__(self, name: str, args: InClusterPostgresArgs | Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: InClusterPostgresArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
         a = parse_args(InClusterPostgresArgs, args, component="InClusterPostgres", name=name)
         super().__init__("aiplatform:index:InClusterPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

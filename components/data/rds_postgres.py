@@ -6,7 +6,7 @@ The master password is managed by RDS in Secrets Manager, so it never appears in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -55,7 +55,7 @@ class RdsPostgres(pulumi.ComponentResource):
     connection: DatabaseConnection
     """How clients connect: TLS, and the password from the RDS-managed secret."""
 
-    def __init__(self, name: str, args: RdsPostgresArgs | Mapping[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: RdsPostgresArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
         a = parse_args(RdsPostgresArgs, args, component="RdsPostgres", name=name)
         super().__init__("aiplatform:index:RdsPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
