@@ -301,3 +301,15 @@ def test_zones_must_be_in_the_region():
         "zones must be in region us-west-2 (got ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'])",
     )
     assert problems(with_(EKS, cluster={**EKS["cluster"], "vpc": vpc}), region="eu-west-1") == {}
+
+
+@pytest.mark.parametrize(("sizes", "bound"), [({"desiredSize": 3, "maxSize": 2}, 3), ({"minSize": 4, "desiredSize": 4, "maxSize": 3}, 4)])
+def test_node_group_max_covers_min_and_desired(sizes, bound):
+    pools = [{"name": "inference", "instanceTypes": ["g6e.xlarge"], **sizes}]
+    got = sizes["maxSize"]
+    message = f"must be >= minSize and desiredSize ({bound}) (got {got})"
+    assert only(with_(EKS, gpuPools=pools)) == ("ai-platform:gpuPools[0].maxSize", message)
+    cluster = {**EKS["cluster"], "systemNodeGroup": sizes}
+    assert only(with_(EKS, cluster=cluster)) == ("ai-platform:cluster.systemNodeGroup.maxSize", message)
+    equal = {**sizes, "maxSize": bound}
+    assert problems(with_(EKS, gpuPools=[{**pools[0], **equal}], cluster={**EKS["cluster"], "systemNodeGroup": equal})) == {}
