@@ -46,6 +46,10 @@ TARGETS: dict[str, list[str]] = {
     # alert rules (the promtool tests skip without promtool; the rule-as-data tests run everywhere)
     "components/observability/alert_rules.py": ["tests/test_alert_rules.py"],
 }
+# Code in the target modules that is not a rule (regexes on the line a def or class starts; mutmut
+# skips the whole statement): the ObjectStore component's resource wiring and MinIO's Helm values,
+# next to the grant documents (s3_grant_policy, tls_only_policy, minio_policy) that are mutated.
+NOT_RULES = [r"^class ObjectStore\(", r"^def minio_values\("]
 # Tests that need a network, real servers or minutes, deselected from every mutant's run.
 DESELECT = ["tests/test_alert_rules.py::test_mlflow_exports_the_request_counter_the_rules_read"]
 # Top-level packages that hold the targets: mutmut copies them whole into mutants/ so imports work.
@@ -85,6 +89,7 @@ def _setup_cfg(targets: dict[str, list[str]]) -> str:
         "pytest_add_cli_args_test_selection=\n" + "\n".join(f"    {t}" for t in tests),
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n" + "".join(f"    --deselect\n    {d}\n" for d in DESELECT),
         # the Pulumi SDK loads grpc: fork mutants from a clean server process, not from the stats run
+        "do_not_mutate_patterns=\n" + "\n".join(f"    {p}" for p in NOT_RULES),
         "process_isolation=forkserver",
         "use_git_change_detection=false",
     ]
@@ -118,6 +123,7 @@ def _summary(workdir: Path) -> dict:
     return {
         "commit": commit + (" (with uncommitted changes)" if dirty else ""),
         "targets": TARGETS,
+        "not_rules": NOT_RULES,
         "total": len(status),
         "counts": counts,
         "kill_rate": round(killed / tested, 4) if tested else None,
