@@ -34,22 +34,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# module to mutate -> the test files that check it (fast ones: a mutant reruns them)
-TARGETS: dict[str, list[str]] = {
+# module to mutate -> the fast test files that check it (a mutant reruns those of them that execute
+# the mutated function) and, optionally, which of its functions are rules ("only": globs of mutmut's
+# function names: ``x_<function>``, ``xǁ<Class>ǁ<method>``; default: every function in the module).
+TARGETS: dict[str, dict[str, list[str]]] = {
     # config rules
-    "stacks/config.py": ["tests/test_config.py", "tests/test_cross_component_rules.py"],
-    # grants: S3/KMS policies and MinIO users; the IAM roles pods assume
-    "components/data/object_store.py": ["tests/test_object_store.py", "tests/test_grants.py"],
-    "components/core/workload_identity.py": ["tests/test_object_store.py", "tests/test_grants.py", "tests/test_eks_cluster.py"],
+    "stacks/config.py": {"tests": ["tests/test_config.py", "tests/test_cross_component_rules.py"]},
+    # grants: the S3/KMS and MinIO policy documents and the grant methods (not the rest of the component)
+    "components/data/object_store.py": {
+        "tests": ["tests/test_object_store.py", "tests/test_grants.py"],
+        "only": ["x_s3_grant_policy", "x_tls_only_policy", "x_minio_policy", "xǁObjectStoreǁ*grant*"],
+    },
+    # grants: the IAM role a pod assumes
+    "components/core/workload_identity.py": {"tests": ["tests/test_grants.py", "tests/test_object_store.py", "tests/test_eks_cluster.py"]},
     # network policies
-    "components/core/network_policy.py": ["tests/test_network_isolation.py"],
-    # alert rules (the promtool tests skip without promtool; the rule-as-data tests run everywhere)
-    "components/observability/alert_rules.py": ["tests/test_alert_rules.py"],
+    "components/core/network_policy.py": {"tests": ["tests/test_network_isolation.py"]},
+    # alert rules (the promtool tests skip without promtool; the rules-as-data tests run everywhere)
+    "components/observability/alert_rules.py": {"tests": ["tests/test_alert_rules.py"]},
 }
-# Code in the target modules that is not a rule (regexes on the line a def or class starts; mutmut
-# skips the whole statement): the ObjectStore component's resource wiring and MinIO's Helm values,
-# next to the grant documents (s3_grant_policy, tls_only_policy, minio_policy) that are mutated.
-NOT_RULES = [r"^class ObjectStore\(", r"^def minio_values\("]
 # Tests that need a network, real servers or minutes, deselected from every mutant's run.
 DESELECT = ["tests/test_alert_rules.py::test_mlflow_exports_the_request_counter_the_rules_read"]
 # Top-level packages that hold the targets: mutmut copies them whole into mutants/ so imports work.
@@ -76,8 +78,17 @@ def _scratch_copy(workdir: Path) -> None:
         (workdir / "shared").symlink_to(shared)
 
 
-def _setup_cfg(targets: dict[str, list[str]]) -> str:
-    tests = sorted({t for files in targets.values() for t in files if (ROOT / t).exists()})
+def _mutant_globs(targets: dict[str, dict[str, list[str]]]) -> list[str]:
+    """mutmut mutant-name globs: ``stacks.config.*`` or ``components.data.object_store.x_minio_policy__mutmut_*``."""
+    globs = []
+    for module, target in targets.items():
+        dotted = module.removesuffix(".py").replace("/", ".")
+        globs += [f"{dotted}.{f}__mutmut_*" for f in target["only"]] if target.get("only") else [f"{dotted}.*"]
+    return globs
+
+
+def _setup_cfg(targets: dict[str, dict[str, list[str]]]) -> str:
+    tests = sorted({t for target in targets.values() for t in target["tests"] if (ROOT / t).exists()})
     also_copy = sorted(
         {p.name for p in ROOT.iterdir() if p.name not in SKIP and p.name not in SOURCE_PACKAGES and p.name != "tests"} | {"tests"}
     )
@@ -89,7 +100,6 @@ def _setup_cfg(targets: dict[str, list[str]]) -> str:
         "pytest_add_cli_args_test_selection=\n" + "\n".join(f"    {t}" for t in tests),
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n" + "".join(f"    --deselect\n    {d}\n" for d in DESELECT),
         # the Pulumi SDK loads grpc: fork mutants from a clean server process, not from the stats run
-        "do_not_mutate_patterns=\n" + "\n".join(f"    {p}" for p in NOT_RULES),
         "process_isolation=forkserver",
         "use_git_change_detection=false",
     ]
@@ -111,6 +121,8 @@ def _summary(workdir: Path) -> dict:
             status[match.group(1)] = match.group(2).strip()
     by_module: dict[str, dict[str, int]] = {}
     for name, state in status.items():
+        if state == "not checked":  # outside TARGETS' "only" globs
+            continue
         module = name.split(".x")[0].split(".xǁ")[0]
         by_module.setdefault(module, {}).setdefault(state, 0)
         by_module[module][state] += 1
@@ -118,13 +130,13 @@ def _summary(workdir: Path) -> dict:
     counts = {state: sum(1 for s in status.values() if s == state) for state in sorted(set(status.values()))}
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     tested = sum(counts.values()) - counts.get("skipped", 0) - counts.get("not checked", 0)
+    total = sum(counts.values()) - counts.get("not checked", 0)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
     return {
         "commit": commit + (" (with uncommitted changes)" if dirty else ""),
         "targets": TARGETS,
-        "not_rules": NOT_RULES,
-        "total": len(status),
+        "total": total,
         "counts": counts,
         "kill_rate": round(killed / tested, 4) if tested else None,
         "by_module": by_module,
@@ -143,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only:
         _scratch_copy(workdir)
         (workdir / "setup.cfg").write_text(_setup_cfg(TARGETS))
-        _mutmut(workdir, "run", "--max-children", str(args.max_children))
+        _mutmut(workdir, "run", "--max-children", str(args.max_children), *_mutant_globs(TARGETS))
     summary = _summary(workdir)
     text = json.dumps(summary, indent=2, ensure_ascii=False)
     if args.out:
