@@ -313,3 +313,15 @@ def test_node_group_max_covers_min_and_desired(sizes, bound):
     assert only(with_(EKS, cluster=cluster)) == ("ai-platform:cluster.systemNodeGroup.maxSize", message)
     equal = {**sizes, "maxSize": bound}
     assert problems(with_(EKS, gpuPools=[{**pools[0], **equal}], cluster={**EKS["cluster"], "systemNodeGroup": equal})) == {}
+
+
+# ---------------------------------------------------------------- schema messages
+
+
+def test_schema_problems_have_exact_messages():
+    assert only(with_(EKS, cluster={"name": "x"})) == ("ai-platform:cluster.provider", "required key is missing")
+    path, message = only(with_(EKS, cluster={**EKS["cluster"], "name": "AI_Prod"}))
+    assert path == "ai-platform:cluster.name"
+    assert message.startswith("must be a DNS-1123 label of at most 40 characters") and message.endswith("(got 'AI_Prod')")
+    path, message = only(with_(EKS, objectStore={"noncurrentVersionDays": 0}))
+    assert (path, message) == ("ai-platform:objectStore.noncurrentVersionDays", "Input should be greater than or equal to 1 (got 0)")

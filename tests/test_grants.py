@@ -127,3 +127,60 @@ def test_irsa_role_trusts_only_the_service_account_through_the_oidc_provider():
     }
     assert recording.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") == []
     assert list(found["role"].service_account_annotations) == ["eks.amazonaws.com/role-arn"]
+
+
+def _minio_grant(write: bool):
+    import pulumi_kubernetes as k8s
+
+    from components.data.object_store import ObjectStore
+
+    found = {}
+
+    def build():
+        store = ObjectStore("store", {"backend": "minio", "bucket_prefix": "dev", "region": "eu-west-1"})
+        consumer = pulumi.ComponentResource("test:index:Consumer", "consumer")
+        namespace = k8s.core.v1.Namespace("ray-ns", metadata={"name": "ray"}, opts=pulumi.ResourceOptions(parent=consumer))
+        grant = store.grant_read_write if write else store.grant_read
+        found["access"] = grant("trainer", namespace="ray", service_account="sa", parent=consumer, depends_on=[namespace])
+
+    return run_components(build), found["access"]
+
+
+def test_minio_grant_creates_a_user_whose_keys_reach_only_the_two_namespaces():
+    recording, access = _minio_grant(write=True)
+    consumer = "test:index:Consumer::consumer"
+    release = recording.of_type("kubernetes:helm.sh/v3:Release")[0].urn
+    namespace = recording.named("kubernetes:core/v1:Namespace", "ray-ns").urn
+    keys = {"AWS_ACCESS_KEY_ID": "[secret]", "AWS_SECRET_ACCESS_KEY": "[secret]"}
+
+    access_key = recording.named("random:index/randomString:RandomString", "trainer-access-key")
+    assert (access_key.inputs["length"], access_key.inputs["special"], access_key.inputs["upper"]) == (20, False, False)
+    secret_key = recording.named("random:index/randomPassword:RandomPassword", "trainer-secret-key")
+    assert (secret_key.inputs["length"], secret_key.inputs["special"]) == (40, False)
+
+    admin_copy = recording.named("kubernetes:core/v1:Secret", "trainer-minio-user")
+    assert admin_copy.inputs["metadata"] == {"name": "trainer-s3", "namespace": "minio"}
+    assert admin_copy.inputs["stringData"] == keys
+    consumer_copy = recording.named("kubernetes:core/v1:Secret", "trainer-s3")
+    assert consumer_copy.inputs["metadata"] == {"name": "trainer-s3", "namespace": "ray"}
+    assert consumer_copy.inputs["stringData"] == keys
+    assert namespace in consumer_copy.dependencies, "the consumer's copy waits for its namespace"
+
+    policy = recording.named("kubernetes:core/v1:ConfigMap", "trainer-minio-policy")
+    assert policy.inputs["metadata"] == {"name": "trainer-minio-policy", "namespace": "minio"}
+    assert json.loads(policy.inputs["data"]["policy.json"])["Statement"][0]["Action"] == READ + WRITE
+
+    job = recording.named("kubernetes:batch/v1:Job", "trainer-minio-user")
+    assert job.inputs["metadata"]["name"] == "trainer-minio-user" and job.inputs["metadata"]["namespace"] == "minio"
+    assert {release, admin_copy.urn, policy.urn} <= set(job.dependencies), "the Job runs once MinIO, the keys and the policy exist"
+    for r in (access_key, secret_key, admin_copy, consumer_copy, policy, job):
+        assert r.parent.endswith(consumer), f"{r.name} belongs to the consumer"
+
+    assert (access.namespace, access.service_account, access.region, access.use_https) == ("ray", "sa", "eu-west-1", False)
+    assert sorted(r._name for r in access.depends_on) == ["trainer-minio-user", "trainer-s3"]
+
+
+def test_minio_read_grant_policy_cannot_write():
+    recording, _ = _minio_grant(write=False)
+    policy = recording.named("kubernetes:core/v1:ConfigMap", "trainer-minio-policy")
+    assert json.loads(policy.inputs["data"]["policy.json"])["Statement"][0]["Action"] == READ
