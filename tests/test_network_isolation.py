@@ -6,10 +6,11 @@ from collections import defaultdict
 
 import pytest
 
-from components.core.network_policy import PLATFORM_LABEL
+from components.core.network_policy import Allow, Isolation, policy_specs
 from offline.render import kubernetes_objects
 
 STACKS = ["dev", "prod"]
+PLATFORM_LABEL = "ai-platform.io/platform"  # the label every platform namespace carries (spelled out, not imported)
 # The only namespaces allowed to run privileged pods, and why.
 PRIVILEGED = {
     "gpu-operator": "driver/toolkit/device plugin operands reach host devices and paths",
@@ -46,12 +47,21 @@ def test_every_namespace_enforces_a_pod_security_level(rendered, stack):
 def test_every_namespace_denies_by_default_and_allows_dns(rendered, stack):
     recording = rendered(stack)
     policies = _policies(recording)
-    for namespace in _objects(recording, "Namespace"):
+    namespaces = _objects(recording, "Namespace")
+    assert len(namespaces) >= 6
+    assert set(policies) == {n["metadata"]["name"] for n in namespaces}, "policies only in platform namespaces, in every one"
+    for namespace in namespaces:
         name = namespace["metadata"]["name"]
         specs = policies[name]
         assert specs["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, name
-        dns = [rule for rule in specs["allow-platform-base"]["egress"] if {"protocol": "UDP", "port": 53} in rule.get("ports", [])]
-        assert dns and dns[0]["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}, name
+        assert DNS in specs["allow-platform-base"]["egress"], name
+
+
+KUBE_DNS = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
+DNS = {"to": [KUBE_DNS], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
 
 
 def _ingress_sources(specs: dict, port: int) -> list[dict]:
@@ -71,7 +81,9 @@ def _namespace_peer(name: str) -> dict:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_prometheus_may_scrape_every_namespace(rendered, stack):
-    for name, specs in _policies(rendered(stack)).items():
+    policies = _policies(rendered(stack))
+    assert len(policies) >= 6
+    for name, specs in policies.items():
         assert _namespace_peer("monitoring") in _ingress_sources(specs, 9400), name
 
 
@@ -102,8 +114,71 @@ def test_prod_inference_traffic_comes_in_through_the_ingress_gateway(rendered):
 @pytest.mark.parametrize("stack", STACKS)
 def test_only_webhooks_accept_traffic_from_outside_the_pod_network(rendered, stack):
     webhook_ports = {9443, 10250}
+    outside = 0
     for name, specs in _policies(rendered(stack)).items():
         for spec in specs.values():
             for rule in spec.get("ingress", []):
                 if any("ipBlock" in peer for peer in rule.get("from", [])):
+                    outside += 1
                     assert {p["port"] for p in rule["ports"]} <= webhook_ports, f"{name} admits outside traffic on {rule['ports']}"
+    assert outside >= 1, "the webhook rules are there (else this test checks nothing)"
+
+
+# --- the policy builder, directly -------------------------------------------------------
+
+
+def test_policy_specs_deny_by_default_and_share_one_base():
+    specs = policy_specs(Isolation())
+    assert specs["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert specs["allow-platform-base"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{"from": [{"podSelector": {}}]}, {"from": [_namespace_peer("monitoring")]}],
+        "egress": [{"to": [{"podSelector": {}}]}, DNS],
+    }
+    assert specs["allow-workload"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []}
+    assert list(specs) == ["default-deny", "allow-platform-base", "allow-workload"]
+
+
+def test_policy_specs_turn_each_allow_into_one_rule():
+    isolation = Isolation(
+        ingress=[Allow("platform", (5000,)), Allow("anywhere", (9443, 10250)), Allow("envoy-gateway-system", (8080,))],
+        egress=[Allow("anywhere", (443,)), Allow("mlflow"), Allow("platform", (9000, 5000))],
+    )
+    specs = policy_specs(isolation)["allow-workload"]
+    platform = {"namespaceSelector": {"matchLabels": {PLATFORM_LABEL: "true"}}}
+    assert specs["ingress"] == [
+        {"from": [platform], "ports": [{"protocol": "TCP", "port": 5000}]},
+        {"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 9443}, {"protocol": "TCP", "port": 10250}]},
+        {"from": [_namespace_peer("envoy-gateway-system")], "ports": [{"protocol": "TCP", "port": 8080}]},
+    ]
+    assert specs["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
+        {"to": [_namespace_peer("mlflow")]},  # no ports: every port
+        {"to": [platform], "ports": [{"protocol": "TCP", "port": 9000}, {"protocol": "TCP", "port": 5000}]},
+    ]
+
+
+def test_isolate_namespace_creates_the_three_policies_in_the_namespace():
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    from components.core.network_policy import isolate_namespace
+    from tests.conftest import run_components
+
+    def build():
+        parent = pulumi.ComponentResource("test:index:Parent", "p")
+        namespace = k8s.core.v1.Namespace("ns", metadata={"name": "team-a"}, opts=pulumi.ResourceOptions(parent=parent))
+        isolate_namespace(namespace, Isolation(ingress=[Allow("platform", (80,))]), parent=parent)
+
+    recording = run_components(build)
+    policies = recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    namespace = recording.named("kubernetes:core/v1:Namespace", "ns")
+    assert sorted(p.name for p in policies) == ["ns-allow-platform-base", "ns-allow-workload", "ns-default-deny"]
+    for p in policies:
+        assert p.inputs["metadata"] == {"name": p.name.removeprefix("ns-"), "namespace": "team-a"}
+        assert p.parent.endswith("test:index:Parent::p")
+        assert namespace.urn in p.dependencies
+    assert recording.named("kubernetes:networking.k8s.io/v1:NetworkPolicy", "ns-allow-workload").inputs["spec"]["ingress"] == [
+        {"from": [{"namespaceSelector": {"matchLabels": {PLATFORM_LABEL: "true"}}}], "ports": [{"protocol": "TCP", "port": 80}]}
+    ]

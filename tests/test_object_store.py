@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from components.data.object_store import S3_WRITE_ACTIONS
 from tests.conftest import run_components
 
+# The write actions a read grant must not have (spelled out here, not imported from the code under test).
+S3_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
 ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"]
 
 
@@ -51,24 +52,52 @@ def test_buckets_are_encrypted_with_the_stores_key(s3):
     assert len(s3.of_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")) == 2
 
 
+BUCKETS = {"acme-ml-models", "acme-ml-datasets"}
+
+
+def _bucket_settings(recording, type_: str) -> dict[str, dict]:
+    """The settings resource of ``type_`` for each bucket, by bucket name (exactly one each)."""
+    settings = recording.of_type(type_)
+    by_bucket = {r.name: r.inputs for r in settings}
+    assert sorted(by_bucket) == sorted(BUCKETS) and len(settings) == len(BUCKETS), f"{type_}: {sorted(by_bucket)}"
+    return by_bucket
+
+
 def test_buckets_are_private_versioned_and_expire_old_versions(s3):
-    for block in s3.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
-        flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-        assert all(block.inputs[f] is True for f in flags)
-    for versioning in s3.of_type("aws:s3/bucketVersioning:BucketVersioning"):
-        assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
-    for lifecycle in s3.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
-        (rule,) = lifecycle.inputs["rules"]
-        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
-    ownership = s3.of_type("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
-    assert {o.inputs["rule"]["objectOwnership"] for o in ownership} == {"BucketOwnerEnforced"}
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    for bucket, block in _bucket_settings(s3, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").items():
+        assert {f: block[f] for f in flags} == dict.fromkeys(flags, True), bucket
+    for bucket, versioning in _bucket_settings(s3, "aws:s3/bucketVersioning:BucketVersioning").items():
+        assert versioning["versioningConfiguration"] == {"status": "Enabled"}, bucket
+    for bucket, lifecycle in _bucket_settings(s3, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").items():
+        (rule,) = lifecycle["rules"]
+        assert rule["status"] == "Enabled", bucket
+        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}, bucket
+        assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}, bucket
+    for bucket, ownership in _bucket_settings(s3, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").items():
+        assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced", bucket
+
+
+def test_noncurrent_version_days_reach_every_bucket():
+    from components.cluster.eks_cluster import EksCluster
+    from components.data.object_store import ObjectStore
+
+    def build():
+        cluster = EksCluster("c", {"cluster_name": "c", "region": "us-west-2", "availability_zones": ZONES})
+        ObjectStore("store", {"backend": "s3", "cluster": cluster, "bucket_prefix": "acme-ml", "noncurrent_version_days": 7})
+
+    recording = run_components(build)
+    for bucket, lifecycle in _bucket_settings(recording, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").items():
+        assert [r["noncurrentVersionExpiration"] for r in lifecycle["rules"]] == [{"noncurrentDays": 7}], bucket
 
 
 def test_bucket_policy_denies_plain_http(s3):
     policies = s3.of_type("aws:s3/bucketPolicy:BucketPolicy")
     assert len(policies) == 2
-    for policy in policies:
-        (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    for bucket, policy in _bucket_settings(s3, "aws:s3/bucketPolicy:BucketPolicy").items():
+        (statement,) = json.loads(policy["policy"])["Statement"]
+        assert statement["Principal"] == "*" and statement["Action"] == "s3:*", bucket
+        assert statement["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"], bucket
         assert statement["Effect"] == "Deny"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

@@ -84,10 +84,15 @@ def test_prod_helm_releases_wait_for_system_nodes_but_not_gpu_pools(rendered):
     prod = rendered("prod")
     system = prod.named("aws:eks/nodeGroup:NodeGroup", "ai-prod-system").urn
     gpu_pools = {r.urn for r in prod.of_type("aws:eks/nodeGroup:NodeGroup")} - {system}
-    for release in prod.of_type("kubernetes:helm.sh/v3:Release"):
-        if release.inputs["chart"].endswith("-crd"):  # CRDs only, no pods: needs the API server alone
-            assert system not in release.dependencies, release.name
-            continue
+    assert len(gpu_pools) >= 2
+    releases = prod.of_type("kubernetes:helm.sh/v3:Release")
+    crds_only = [r for r in releases if r.inputs["chart"].endswith("-crd")]  # no pods: needs the API server alone
+    with_pods = [r for r in releases if r not in crds_only]
+    assert [r.inputs["chart"].rsplit("/", 1)[-1] for r in crds_only] == ["kserve-crd"]
+    assert len(with_pods) >= 8
+    for release in crds_only:
+        assert system not in release.dependencies, release.name
+    for release in with_pods:
         assert system in release.dependencies, release.name
         assert not gpu_pools & set(release.dependencies), f"{release.name} waits for GPU pools"
 

@@ -1,0 +1,186 @@
+"""Grants: the exact IAM and MinIO policy documents a consumer gets, and the role a pod assumes.
+
+Expected actions and documents are spelled out here, not imported from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pulumi
+
+from components.core.workload_identity import service_account_role
+from components.data.object_store import minio_policy, s3_grant_policy
+from tests.conftest import run_components
+
+READ = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
+WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+BUCKETS = ["arn:aws:s3:::acme-models", "arn:aws:s3:::acme-datasets"]
+ON_BUCKETS = ["arn:aws:s3:::acme-models", "arn:aws:s3:::acme-models/*", "arn:aws:s3:::acme-datasets", "arn:aws:s3:::acme-datasets/*"]
+KEY = "arn:aws:kms:us-west-2:123456789012:key/k"
+
+
+def test_s3_read_grant_reads_the_buckets_and_decrypts_with_their_key_only():
+    assert json.loads(s3_grant_policy(BUCKETS, KEY, write=False)) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": READ, "Resource": ON_BUCKETS},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KEY},
+        ],
+    }
+
+
+def test_s3_write_grant_adds_writes_and_encryption_on_the_same_resources():
+    assert json.loads(s3_grant_policy(BUCKETS, KEY, write=True)) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": READ + WRITE, "Resource": ON_BUCKETS},
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], "Resource": KEY},
+        ],
+    }
+
+
+def test_minio_grants_name_the_buckets_and_nothing_else():
+    assert json.loads(minio_policy(["dev-models", "dev-datasets"], write=False)) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": READ,
+                "Resource": [
+                    "arn:aws:s3:::dev-models",
+                    "arn:aws:s3:::dev-models/*",
+                    "arn:aws:s3:::dev-datasets",
+                    "arn:aws:s3:::dev-datasets/*",
+                ],
+            }
+        ],
+    }
+    assert json.loads(minio_policy(["dev-models"], write=True))["Statement"][0]["Action"] == READ + WRITE
+
+
+def _cluster(workload_identity: str):
+    return SimpleNamespace(
+        workload_identity=workload_identity,
+        oidc_provider_arn=pulumi.Output.from_input("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC"),
+        oidc_issuer=pulumi.Output.from_input("https://oidc.eks.us-west-2.amazonaws.com/id/ABC"),
+        cluster_name=pulumi.Output.from_input("c"),
+        tags={"team": "ml"},
+    )
+
+
+def _role(workload_identity: str, **kwargs):
+    found = {}
+
+    def build():
+        parent = pulumi.ComponentResource("test:index:Parent", "p")
+        found["role"] = service_account_role("trainer", _cluster(workload_identity), "ray", "trainer-sa", parent=parent, **kwargs)
+
+    return run_components(build), found
+
+
+def test_pod_identity_role_trusts_the_eks_pod_service_with_session_tags():
+    recording, found = _role("podIdentity", policy_json='{"Version": "2012-10-17"}', managed_policy_arns=("arn:aws:iam::aws:policy/A",))
+    role = recording.named("aws:iam/role:Role", "trainer")
+    assert json.loads(role.inputs["assumeRolePolicy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+        ],
+    }
+    assert role.inputs["tags"] == {"team": "ml"}
+    association = recording.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "trainer").inputs
+    assert (association["clusterName"], association["namespace"], association["serviceAccount"]) == ("c", "ray", "trainer-sa")
+    assert association["tags"] == {"team": "ml"}
+    assert recording.named("aws:iam/rolePolicy:RolePolicy", "trainer").inputs["policy"] == '{"Version": "2012-10-17"}'
+    assert (
+        recording.named("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "trainer-0").inputs["policyArn"] == "arn:aws:iam::aws:policy/A"
+    )
+    grant = found["role"]
+    assert grant.service_account_annotations == {}
+    assert [r._name for r in grant.grants] == ["trainer", "trainer", "trainer-0", "trainer"]  # role, policy, attachment, association
+    assert all(r.parent.endswith("test:index:Parent::p") for r in recording.registrations if r.type.startswith("aws:"))
+
+
+def test_pod_identity_role_without_association_for_addons():
+    recording, found = _role("podIdentity", associate=False)
+    assert recording.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") == []
+    assert recording.of_type("aws:iam/rolePolicy:RolePolicy") == []
+    assert [r._name for r in found["role"].grants] == ["trainer"]
+
+
+def test_irsa_role_trusts_only_the_service_account_through_the_oidc_provider():
+    recording, found = _role("irsa")
+    role = recording.named("aws:iam/role:Role", "trainer")
+    host = "oidc.eks.us-west-2.amazonaws.com/id/ABC"
+    assert json.loads(role.inputs["assumeRolePolicy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{host}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {f"{host}:sub": "system:serviceaccount:ray:trainer-sa", f"{host}:aud": "sts.amazonaws.com"}},
+            }
+        ],
+    }
+    assert recording.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") == []
+    assert list(found["role"].service_account_annotations) == ["eks.amazonaws.com/role-arn"]
+
+
+def _minio_grant(write: bool):
+    import pulumi_kubernetes as k8s
+
+    from components.data.object_store import ObjectStore
+
+    found = {}
+
+    def build():
+        store = ObjectStore("store", {"backend": "minio", "bucket_prefix": "dev", "region": "eu-west-1"})
+        consumer = pulumi.ComponentResource("test:index:Consumer", "consumer")
+        namespace = k8s.core.v1.Namespace("ray-ns", metadata={"name": "ray"}, opts=pulumi.ResourceOptions(parent=consumer))
+        grant = store.grant_read_write if write else store.grant_read
+        found["access"] = grant("trainer", namespace="ray", service_account="sa", parent=consumer, depends_on=[namespace])
+
+    return run_components(build), found["access"]
+
+
+def test_minio_grant_creates_a_user_whose_keys_reach_only_the_two_namespaces():
+    recording, access = _minio_grant(write=True)
+    consumer = "test:index:Consumer::consumer"
+    release = recording.of_type("kubernetes:helm.sh/v3:Release")[0].urn
+    namespace = recording.named("kubernetes:core/v1:Namespace", "ray-ns").urn
+    keys = {"AWS_ACCESS_KEY_ID": "[secret]", "AWS_SECRET_ACCESS_KEY": "[secret]"}
+
+    access_key = recording.named("random:index/randomString:RandomString", "trainer-access-key")
+    assert (access_key.inputs["length"], access_key.inputs["special"], access_key.inputs["upper"]) == (20, False, False)
+    secret_key = recording.named("random:index/randomPassword:RandomPassword", "trainer-secret-key")
+    assert (secret_key.inputs["length"], secret_key.inputs["special"]) == (40, False)
+
+    admin_copy = recording.named("kubernetes:core/v1:Secret", "trainer-minio-user")
+    assert admin_copy.inputs["metadata"] == {"name": "trainer-s3", "namespace": "minio"}
+    assert admin_copy.inputs["stringData"] == keys
+    consumer_copy = recording.named("kubernetes:core/v1:Secret", "trainer-s3")
+    assert consumer_copy.inputs["metadata"] == {"name": "trainer-s3", "namespace": "ray"}
+    assert consumer_copy.inputs["stringData"] == keys
+    assert namespace in consumer_copy.dependencies, "the consumer's copy waits for its namespace"
+
+    policy = recording.named("kubernetes:core/v1:ConfigMap", "trainer-minio-policy")
+    assert policy.inputs["metadata"] == {"name": "trainer-minio-policy", "namespace": "minio"}
+    assert json.loads(policy.inputs["data"]["policy.json"])["Statement"][0]["Action"] == READ + WRITE
+
+    job = recording.named("kubernetes:batch/v1:Job", "trainer-minio-user")
+    assert job.inputs["metadata"]["name"] == "trainer-minio-user" and job.inputs["metadata"]["namespace"] == "minio"
+    assert {release, admin_copy.urn, policy.urn} <= set(job.dependencies), "the Job runs once MinIO, the keys and the policy exist"
+    for r in (access_key, secret_key, admin_copy, consumer_copy, policy, job):
+        assert r.parent.endswith(consumer), f"{r.name} belongs to the consumer"
+
+    assert (access.namespace, access.service_account, access.region, access.use_https) == ("ray", "sa", "eu-west-1", False)
+    assert sorted(r._name for r in access.depends_on) == ["trainer-minio-user", "trainer-s3"]
+
+
+def test_minio_read_grant_policy_cannot_write():
+    recording, _ = _minio_grant(write=False)
+    policy = recording.named("kubernetes:core/v1:ConfigMap", "trainer-minio-policy")
+    assert json.loads(policy.inputs["data"]["policy.json"])["Statement"][0]["Action"] == READ
