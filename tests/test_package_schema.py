@@ -41,8 +41,8 @@ PYTHON_ONLY_INPUTS = {
 # Outputs of the seven without a docstring yet: may shrink, must not grow.
 UNDOCUMENTED_OUTPUTS = {
     "GpuNodePool": {"nodeGroup", "timeSlicingReplicas"},
-    "GpuOperator": {"namespace", "release"},
-    "ObjectStore": {"backend"},
+    "GpuOperator": set(),
+    "ObjectStore": set(),
     "ModelRegistry": {"deployment", "namespace"},
     "RayCluster": {"namespace", "serviceAccount"},
     "InferenceService": {"serviceAccount", "storageUri"},
