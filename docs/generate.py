@@ -5,10 +5,8 @@
     python docs/generate.py --check  # exit 1 when the committed files differ from the code
 
 Inputs come from each component's ``<Component>Args`` pydantic model (type, required, the field's
-default, allowed values from ``Literal`` and constraints, the field's description), or, for a
-component not converted yet, its TypedDict (field docstrings, ``Required``, the module's
-``DEFAULTS``); outputs from the component's annotated attributes,
-the cross-language names and Python-only fields from ``provider.host`` (what
+default, allowed values from ``Literal`` and constraints, the field's description); outputs from
+the component's annotated attributes, its bases' included (``EksClusterBase``), the cross-language names and Python-only fields from ``provider.host`` (what
 ``pulumi package add`` sees). Each page ends with an example that ``tests/test_component_docs.py``
 runs under Pulumi's mocks, so neither the tables nor the examples can drift from the code.
 """
@@ -169,7 +167,7 @@ class FieldDoc(typing.NamedTuple):
     """The annotation (``Annotated`` constraints included)."""
     required: bool
     default: Any
-    """The default value (MISSING when required, or when a TypedDict's module has no DEFAULTS entry)."""
+    """The default value (MISSING when required, and for a TypedDict, which has none)."""
     description: str
     allowed: list[str] = []
     """Allowed values and constraints, readable (``"spot"``, ``>= 1``, ``length >= 1``)."""
@@ -181,22 +179,19 @@ MISSING = object()
 
 
 def field_docs(cls: type) -> dict[str, str]:
-    """Attribute -> the docstring after it in ``cls``'s body."""
-    tree = ast.parse(inspect.getsource(inspect.getmodule(cls)))
-    body = next(node.body for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == cls.__name__)
-    docs = {}
-    for stmt, after in zip(body, [*body[1:], None], strict=True):
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
-                docs[stmt.target.id] = inspect.cleandoc(after.value.value)
+    """Attribute -> the docstring after it in the body of ``cls`` or of the base that declares it
+    (``EksCluster``'s outputs are declared in ``EksClusterBase``)."""
+    from provider.host import bases
+
+    docs: dict[str, str] = {}
+    for owner in bases(cls):
+        tree = ast.parse(inspect.getsource(sys.modules[owner.__module__]))
+        body = next(node.body for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == owner.__name__)
+        for stmt, after in zip(body, [*body[1:], None], strict=True):
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
+                    docs[stmt.target.id] = inspect.cleandoc(after.value.value)
     return docs
-
-
-def defaults_of(cls: type) -> dict[str, Any]:
-    """The DEFAULTS dict of a TypedDict Args class (``SYSTEM_NODE_GROUP_DEFAULTS`` for ``SystemNodeGroupArgs``)."""
-    module = inspect.getmodule(cls)
-    stem = "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(cls.__name__.removesuffix("Args"))).upper()
-    return getattr(module, f"{stem}_DEFAULTS", None) or getattr(module, "DEFAULTS", {})
 
 
 def is_model(cls: Any) -> bool:
@@ -204,13 +199,13 @@ def is_model(cls: Any) -> bool:
 
 
 def fields_of(cls: type) -> list[FieldDoc]:
-    """The fields of a pydantic model, or of a TypedDict Args (its docstrings and DEFAULTS)."""
+    """The fields of a pydantic model, or of another annotated class (a TypedDict: its docstrings, no defaults)."""
     if is_model(cls):
         return [_model_field(name, info) for name, info in cls.model_fields.items()]
-    from provider.host import annotations, is_required
+    from provider.host import class_annotations, is_required
 
-    docs, defaults = field_docs(cls), defaults_of(cls)
-    return [FieldDoc(name, t, is_required(t), defaults.get(name, MISSING), docs.get(name, "")) for name, t in annotations(cls).items()]
+    docs = field_docs(cls)
+    return [FieldDoc(name, t, is_required(t), MISSING, docs.get(name, "")) for name, t in class_annotations(cls).items()]
 
 
 def _model_field(name: str, info: FieldInfo) -> FieldDoc:
@@ -237,7 +232,7 @@ def _rule(metadata: Any) -> str | None:
     """One constraint as a reader would say it."""
     if isinstance(metadata, AfterValidator):
         try:
-            metadata.func("")
+            typing.cast(Any, metadata.func)("")
         except ValueError as error:  # the validator's own words: "must be ... (got '')"
             return str(error).split(" (got ")[0]
         except Exception:  # noqa: BLE001 - a validator for another kind of value
@@ -359,7 +354,7 @@ def _args_table(cls: type, hidden: dict[str, str]) -> tuple[list[str], list[type
 def component_page(component: type, hidden: dict[str, str]) -> str:
     from pulumi.provider.experimental.util import camel_case
 
-    from provider.host import PACKAGE, annotations, args_model, schema_description
+    from provider.host import PACKAGE, args_model, class_annotations, schema_description
 
     name = component.__name__
     args = args_model(component)
@@ -398,7 +393,7 @@ def component_page(component: type, hidden: dict[str, str]) -> str:
         "| output | other languages | type | description |",
         "| --- | --- | --- | --- |",
     ]
-    for attribute, t in annotations(component).items():
+    for attribute, t in class_annotations(component).items():
         reason = hidden.get(f"{name}.{attribute}")
         schema = "Python only" if reason else f"`{camel_case(attribute)}`"
         lines.append(f"| `{attribute}` | {schema} | `{_cell(type_name(t))}` | {_cell(docs.get(attribute, ''))} |")
@@ -577,7 +572,7 @@ def outputs() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     options = parser.parse_args(argv)
     import warnings

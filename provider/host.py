@@ -4,23 +4,25 @@
 <repo>/provider``); ``package_schema()`` builds the same schema offline, for tests and docs.
 
 Pulumi's analyzer (``pulumi.provider.experimental.analyzer``) reads each component's ``args``
-annotation, the Args class and the component's annotated attributes. Three things in our classes
-stop it, and :func:`schema_view` bridges them while the analyzer and the provider run:
+annotation, the Args class and the component's annotated attributes (over the MRO). Four things in
+our classes stop it, and :func:`schema_view` bridges them while the analyzer and the provider run:
 
 - a component's Args is a pydantic model (``components/core/args.py``), which the analyzer does
   not read (it walks annotations over the MRO and parses field docstrings from the class source):
   :func:`typed_dict_of` gives it an equivalent TypedDict of the same name (``Required`` for
-  required fields, constraints and ``Annotated`` metadata dropped, ``Literal`` as the type of its
-  values, nested models as their own TypedDicts) and the view answers the analyzer's
+  required fields, nested models as their own TypedDicts) and the view answers the analyzer's
   ``get_docstring`` with each field's pydantic description. Each primitive default becomes the
-  property's ``default`` in the schema. TypedDict Args (not converted yet) are read as before;
-
+  property's ``default`` in the schema. (A hand-written TypedDict Args is read as it is.)
+- the analyzer knows plain types, lists, dicts, ``Optional``, ``pulumi.Input``/``Output``, resources
+  and classes: :func:`_plain` drops ``Annotated`` metadata (constraints, validators), reads
+  ``Literal`` as the type of its values and ``X | Output[X]`` as ``pulumi.Input[X]``;
 - the modules use ``from __future__ import annotations``, so annotations are strings the analyzer
-  does not evaluate: we resolve them (``typing.get_type_hints``);
-- some fields hold Python objects another language cannot pass or read: another component
-  (``cluster: EksCluster``), a protocol (``store: ObjectStoreLike``), untyped objects
-  (:data:`PYTHON_OBJECT_FIELDS`) or bare ``pulumi.Resource`` lists. They are left out of the
-  schema; :func:`python_only_fields` lists them and each component's description names them.
+  does not evaluate: we resolve them (``typing.get_type_hints``), in each class of the MRO
+  (``EksCluster`` inherits its outputs from ``EksClusterBase``);
+- some fields hold Python objects another language cannot pass or read: another component, a
+  contract protocol (``store: ObjectStoreLike``, ``gpu_pool: NodePool``) or bare ``pulumi.Resource``
+  lists. They are left out of the schema; :func:`python_only_fields` lists them and each
+  component's description names them.
 """
 
 from __future__ import annotations
@@ -68,14 +70,6 @@ COMPONENTS = {
 }
 """Component class name -> module, in the package."""
 
-PYTHON_OBJECT_FIELDS = {
-    ("ModelRegistryArgs", "cluster"): "the EksCluster (annotated Any)",
-    ("KServeArgs", "ingress"): "an IngressGateway (annotated Any)",
-    ("RayWorkerGroupArgs", "gpu_pool"): "a GpuNodePool (annotated Any)",
-}
-"""Fields annotated ``Any`` that hold a Python object, not data; the analyzer would accept them as
-``pulumi.json#/Any``, so they are named here."""
-
 
 def component_classes() -> list[type[pulumi.ComponentResource]]:
     return [getattr(importlib.import_module(module), name) for name, module in COMPONENTS.items()]
@@ -94,10 +88,28 @@ def _namespace() -> dict[str, Any]:
     return names
 
 
-def annotations(cls: type) -> dict[str, Any]:
+def bases(cls: type) -> list[type]:
+    """``cls`` and the classes it inherits annotated attributes from, base first: its MRO without
+    Pulumi's, pydantic's and Python's own classes (``EksCluster`` gets its outputs from
+    ``EksClusterBase``; the analyzer walks the MRO the same way)."""
+    return [c for c in reversed(cls.__mro__) if c.__module__.partition(".")[0] not in _FOREIGN]
+
+
+_FOREIGN = {"builtins", "typing", "typing_extensions", "pulumi", "pydantic", "abc"}
+
+
+def own_annotations(cls: type) -> dict[str, Any]:
     """``cls``'s own annotations (not its bases'), evaluated; ``Required[...]`` is kept."""
     own = SimpleNamespace(__annotations__=dict(cls.__dict__.get("__annotations__", {})))
     return typing.get_type_hints(own, globalns=vars(sys.modules[cls.__module__]), localns=_namespace(), include_extras=True)
+
+
+def class_annotations(cls: type) -> dict[str, Any]:
+    """``cls``'s annotations, its bases' included (see :func:`bases`), evaluated; ``Required[...]`` is kept."""
+    merged: dict[str, Any] = {}
+    for c in bases(cls):
+        merged.update(own_annotations(c))
+    return {k: v for k, v in merged.items() if not k.startswith("_")}
 
 
 def args_model(component: type[pulumi.ComponentResource]) -> type:
@@ -136,7 +148,7 @@ def model_of(cls: type) -> type[BaseModel] | None:
 
 def _plain(t: Any) -> Any:
     """``t`` as the analyzer can read it: ``Annotated`` metadata dropped, ``Literal`` as the type
-    of its values, pydantic models as their TypedDicts."""
+    of its values, ``X | Output[X]`` as ``pulumi.Input[X]``, pydantic models as their TypedDicts."""
     origin, args = get_origin(t), get_args(t)
     if origin is Annotated:
         return _plain(args[0])
@@ -152,6 +164,12 @@ def _plain(t: Any) -> Any:
     plain = tuple(_plain(a) for a in args)
     if origin in (typing.Union, types.UnionType):
         unique = list(dict.fromkeys(plain))
+        inner = {get_args(a)[0] for a in unique if get_origin(a) in (pulumi.Output, abc.Awaitable)}
+        values = {a for a in unique if get_origin(a) not in (pulumi.Output, abc.Awaitable) and a is not type(None)}
+        if len(inner) == 1 and values <= inner and any(get_origin(a) is pulumi.Output for a in unique):
+            # A value or an Output of one: what ``pulumi.Input[X]`` says (the analyzer reads that form).
+            value = pulumi.Input[inner.pop()]  # type: ignore[index]
+            return typing.Optional[value] if type(None) in unique else value  # noqa: UP045
         return unique[0] if len(unique) == 1 else typing.Union[tuple(unique)]  # noqa: UP007
     try:
         return origin[plain]
@@ -227,8 +245,6 @@ def _nested(t: Any) -> list[type]:
 
 def python_only(owner: type, field: str, t: Any) -> str | None:
     """Why ``owner.field`` (of type ``t``) cannot be expressed in the schema, or None."""
-    if (owner.__name__, field) in PYTHON_OBJECT_FIELDS:
-        return PYTHON_OBJECT_FIELDS[owner.__name__, field]
     for leaf in _leaves(t):
         if not inspect.isclass(leaf):
             continue
@@ -250,11 +266,14 @@ def python_only_fields() -> dict[str, str]:
 
 
 def schema_description(component: type[pulumi.ComponentResource]) -> str:
-    """The component's description in the schema: its docstring (or its module's), and which
-    inputs only Python programs can pass."""
-    doc = (component.__doc__ or "").strip() or (sys.modules[component.__module__].__doc__ or "").strip()
+    """The component's description in the schema: its module's docstring when that introduces the
+    component (``EksCluster: ...``), else the class docstring; and which inputs only Python programs
+    can pass."""
+    module_doc = inspect.cleandoc(sys.modules[component.__module__].__doc__ or "")
+    about_it = module_doc.startswith(f"{component.__name__}:")  # the module introduces the component for its users
+    doc = module_doc if about_it else inspect.cleandoc(component.__doc__ or "") or module_doc
     args = args_class(component)
-    hidden = {f: t for f, t in annotations(args).items() if python_only(args, f, t)}
+    hidden = {f: t for f, t in class_annotations(args).items() if python_only(args, f, t)}
     required = sorted(f for f, t in hidden.items() if is_required(t))
     if required:
         doc += f"\n\nPython programs only: it needs {', '.join(required)}, which other languages cannot pass."
@@ -274,6 +293,8 @@ class _View:
         self.defaults: dict[tuple[str, str], dict[str, Any]] = {}
         """(schema section, type token) -> property -> default, for :func:`add_defaults`."""
         self._saved: list[tuple[Any, str, Any]] = []
+        self.provider: Any = None
+        """Pulumi's ComponentProvider class, stating the defaults (``view.provider(classes, PACKAGE, version=...)``)."""
 
     def set(self, obj: Any, attr: str, value: Any) -> None:
         """``setattr``, remembered: a class's own attribute (or its absence), a function's annotations."""
@@ -315,17 +336,24 @@ def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> 
     view = _View()
     seen: set[type] = set()
 
-    def expose(cls: type) -> None:
+    originals: dict[type, dict[str, Any]] = {}
+
+    def original(cls: type) -> dict[str, Any]:
+        """``cls``'s own annotations as they were before the view changed any class."""
+        if cls not in originals:
+            originals[cls] = {k: v for k, v in own_annotations(cls).items() if not k.startswith("_")}
+        return originals[cls]
+
+    def expose_own(cls: type) -> None:
+        """Give ``cls`` its own annotations evaluated and readable, without the Python-only fields."""
         if cls in seen:
             return
         seen.add(cls)
         kept = {}
-        for field, t in annotations(cls).items():
-            reason = python_only(cls, field, t)
-            if reason:
-                view.hidden[f"{cls.__name__}.{field}"] = reason
+        for field, t in original(cls).items():
+            if python_only(cls, field, t):
                 continue
-            kept[field] = t
+            kept[field] = _plain(t)
             for nested in _nested(t):
                 expose(nested)
                 if model_of(nested) is not None:
@@ -336,24 +364,42 @@ def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> 
             view.descriptions[cls] = field_descriptions(cls)
         view.set(cls, "__annotations__", kept)
 
+    def expose(cls: type) -> None:
+        """Expose ``cls`` and the classes it inherits attributes from; name its Python-only fields."""
+        if cls in seen:
+            return
+        for field, t in {k: v for base in bases(cls) for k, v in original(base).items()}.items():
+            reason = python_only(cls, field, t)
+            if reason:
+                view.hidden[f"{cls.__name__}.{field}"] = reason
+        for base in bases(cls):
+            expose_own(base)
+
     get_docstring = analyzer.Analyzer.get_docstring
 
     def docstring(self: analyzer.Analyzer, typ: type, name: str) -> str | None:
+        """The field's description (models), or the docstring under the attribute in the class
+        that declares it (the analyzer looks in ``typ``'s own source only)."""
         if typ in view.descriptions:
             return view.descriptions[typ].get(name)
-        return get_docstring(self, typ, name)
+        for cls in reversed(bases(typ)) if inspect.isclass(typ) else [typ]:
+            if name in originals.get(cls, {}) or cls is typ:
+                found = get_docstring(self, cls, name)
+                if found is not None:
+                    return found
+        return None
 
     class Provider(ComponentProvider):
         """Pulumi's component provider, with the inputs' defaults in its schema."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.schema = json.dumps(view.add_defaults(json.loads(self.schema)))
+            self.schema = json.dumps(view.add_defaults(json.loads(self.schema or "{}")))
 
     try:
         view.set(analyzer.Analyzer, "get_docstring", docstring)
         view.set(pulumi_host, "ComponentProvider", Provider)
-        view.provider = Provider  # type: ignore[attr-defined]
+        view.provider = Provider
         for component in classes:
             args, description = args_class(component), schema_description(component)
             expose(args)
@@ -371,7 +417,7 @@ def schema_view(classes: list[type[pulumi.ComponentResource]] | None = None) -> 
 def package_schema() -> dict[str, Any]:
     """The package schema ``pulumi package add`` gets, built offline by Pulumi's own analyzer."""
     with schema_view() as view:
-        provider = view.provider(component_classes(), PACKAGE, version=VERSION)  # type: ignore[attr-defined]
+        provider = view.provider(component_classes(), PACKAGE, version=VERSION)
     return json.loads(provider.schema)
 
 

@@ -4,11 +4,11 @@ and its description; nothing else restates them.
 - every field of every Args/Options model in ``components/`` has a description, and no description
   restates a literal default (``Default: 2.``): the docs and the schema read the default from the field;
 - no module under ``components/`` keeps a ``DEFAULTS``-style dict or calls ``with_defaults``;
+- no component keeps TypedDict Args (every component declares its inputs as a pydantic model);
 - the stack config holds no second copy of any default: every field of every config section
   reachable from ``stacks.config.PlatformConfig`` is declared in exactly one class, and that class is
-  a component's model (``components/``), except the stack-only keys in :data:`STACK_ONLY`.
-
-Components still on TypedDict Args (being converted) are reported as xfail, with their modules named.
+  a component's model (``components/``), except the stack-only keys in :data:`STACK_ONLY` and
+  :data:`STACK_KEYS`, and a section field the stack narrows (:func:`narrows`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import inspect
 import pkgutil
 import re
 import typing
+from collections import abc
 from typing import get_args, get_origin, is_typeddict
 
 import pytest
@@ -61,7 +62,6 @@ FIELDS = [
     for model in MODELS
     for name in own_fields(model)
 ]
-UNCONVERTED = {module.__name__: typed_dict_args(module) for module in MODULES if typed_dict_args(module)}
 
 
 def description_problems(description: str | None) -> list[str]:
@@ -124,15 +124,11 @@ def defaults_problems(source: str) -> list[str]:
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.removeprefix("components."))
 def test_no_module_keeps_a_defaults_dict(module):
-    found = defaults_problems(inspect.getsource(module))
-    if found and module.__name__ in UNCONVERTED:
-        pytest.xfail(f"{module.__name__} not converted yet (TypedDict {', '.join(UNCONVERTED[module.__name__])}): {'; '.join(found)}")
-    assert found == []
+    assert defaults_problems(inspect.getsource(module)) == []
 
 
 def test_no_component_is_left_on_typeddict_args():
-    if UNCONVERTED:
-        pytest.xfail("TypedDict Args remain in: " + ", ".join(f"{m} ({', '.join(c)})" for m, c in sorted(UNCONVERTED.items())))
+    assert {module.__name__: typed_dict_args(module) for module in MODULES if typed_dict_args(module)} == {}
 
 
 def test_the_defaults_check_catches():
@@ -179,10 +175,69 @@ def declared_in(model: type[BaseModel], name: str) -> list[type]:
     return [cls for cls in model.__mro__ if name in cls.__dict__.get("__annotations__", {})]
 
 
+STACK_KEYS = {
+    ("ClusterConfig", "kubeconfig_context"): (
+        "components.cluster.existing_cluster.ExistingClusterArgs.context",
+        "provider existing: the stack passes it as ExistingCluster's context, unset: kind-<cluster name>",
+    ),
+    ("VpcConfig", "availability_zones"): (
+        "components.cluster.eks_cluster.EksClusterArgs.availability_zones",
+        "the stack derives the zones from the region unless set; EksCluster takes them as a top-level injected input",
+    ),
+    ("KServeConfig", "local_model_pools"): (
+        "components.serving.kserve.KServeArgs.local_model_pools",
+        "names pools of gpuPools; the stack resolves them to the GpuNodePool objects the component takes",
+    ),
+    ("AccessConfig", "deployer_role_arns"): (
+        "components.cluster.eks_cluster.EksClusterArgs.group_role_arns",
+        "EKS access entries: the stack maps them to the cluster's group_role_arns under the first deployer group",
+    ),
+    ("AccessConfig", "viewer_role_arns"): (
+        "components.cluster.eks_cluster.EksClusterArgs.group_role_arns",
+        "EKS access entries: the stack maps them to the cluster's group_role_arns under the first viewer group",
+    ),
+}
+"""(section, key) -> (the component field the stack feeds from it, why the key is the stack's): keys of
+one section that another component takes, in another shape (names for objects, one list for a map)."""
+
+
 def is_section_link(model: type[BaseModel], name: str) -> bool:
     """A field whose value is another section (``kserve.ingressGateway``): it holds no default of its own."""
     annotation = model.model_fields[name].annotation
     return any(inspect.isclass(leaf) and issubclass(leaf, BaseModel) for leaf in (annotation, *typing.get_args(annotation)))
+
+
+def _section_shape(annotation) -> tuple[str, type[BaseModel]] | None:
+    """``("one", M)`` for a section model ``M``, ``("list", M)`` for a list or Sequence of one, else None."""
+    if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+        return "one", annotation
+    args = get_args(annotation)
+    if get_origin(annotation) in (list, abc.Sequence) and len(args) == 1 and inspect.isclass(args[0]) and issubclass(args[0], BaseModel):
+        return "list", args[0]
+    return None
+
+
+def narrows(model: type[BaseModel], name: str) -> bool:
+    """The stack redeclares a component's section field only to narrow its type to a subclass of the
+    component's section model (or a list of one: ``vpc: VpcConfig``, ``worker_groups:
+    Sequence[RayWorkerGroupConfig]``), with the same default: the subclass's keys are checked as a
+    section of their own, and no default is restated."""
+    owners = declared_in(model, name)
+    if len(owners) != 2 or owners[0].__module__.startswith("components.") or not owners[1].__module__.startswith("components."):
+        return False
+    mine, theirs = owners[0].model_fields[name], owners[1].model_fields[name]
+    narrow, wide = _section_shape(mine.annotation), _section_shape(theirs.annotation)
+    if narrow is None or wide is None or narrow[0] != wide[0] or narrow[1] is wide[1] or not issubclass(narrow[1], wide[1]):
+        return False
+
+    def dump(value):
+        if isinstance(value, BaseModel):
+            return {k: v for k, v in value.model_dump().items() if k in wide[1].model_fields}
+        return [dump(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+    if mine.is_required() or theirs.is_required():
+        return mine.is_required() == theirs.is_required()
+    return dump(mine.get_default(call_default_factory=True)) == dump(theirs.get_default(call_default_factory=True))
 
 
 def second_copies(model: type[BaseModel]) -> list[str]:
@@ -192,10 +247,11 @@ def second_copies(model: type[BaseModel]) -> list[str]:
     for name in model.model_fields:
         owners = declared_in(model, name)
         where = [f"{cls.__module__}.{cls.__qualname__}" for cls in owners]
-        if len(owners) > 1:
+        if len(owners) > 1 and not narrows(model, name):
             found.append(f"{name}: declared in {' and '.join(where)} (one default, one place)")
-        elif not owners[0].__module__.startswith("components.") and name not in STACK_ONLY and not is_section_link(model, name):
-            found.append(f"{name}: declared in {where[0]}, not in a component's model")
+        elif len(owners) == 1 and not owners[0].__module__.startswith("components."):
+            if name not in STACK_ONLY and (model.__name__, name) not in STACK_KEYS and not is_section_link(model, name):
+                found.append(f"{name}: declared in {where[0]}, not in a component's model")
     return found
 
 
@@ -208,17 +264,18 @@ def _config_sections() -> list[type[BaseModel]]:
 SECTIONS = _config_sections()
 
 
-def _transition(model: type[BaseModel]) -> bool:
-    """A section still written out in stacks/config.py: no component model behind it yet."""
-    return not any(cls.__module__.startswith("components.") for cls in model.__mro__)
-
-
 @pytest.mark.parametrize("model", SECTIONS, ids=lambda m: m.__name__)
 def test_each_config_key_is_declared_once_in_its_component(model):
-    found = second_copies(model)
-    if found and _transition(model) and not any("one default, one place" in p for p in found):
-        pytest.xfail(f"{model.__name__} is not a component's Options model yet: " + "; ".join(found))
-    assert found == []
+    assert second_copies(model) == []
+
+
+@pytest.mark.parametrize(("section", "name"), sorted(STACK_KEYS))
+def test_each_stack_key_feeds_a_component_field_and_shadows_none(section, name):
+    by_name = {model.__name__: model for model in SECTIONS}
+    model = by_name[section]
+    assert declared_in(model, name) == [model], "a stack key must not redeclare a field of the section's component"
+    module, cls, field = STACK_KEYS[section, name][0].rsplit(".", 2)
+    assert field in getattr(importlib.import_module(module), cls).model_fields
 
 
 def test_the_gpu_pool_section_is_the_components_options():
@@ -251,3 +308,39 @@ def test_a_planted_second_copy_fails():
     ]
     with pytest.raises(AssertionError):
         test_each_config_key_is_declared_once_in_its_component(PlantedPoolConfig)
+
+
+def test_narrowing_a_section_passes_only_with_the_components_default():
+    from components.cluster.eks_cluster import EksClusterOptions
+    from components.cluster.vpc import VpcOptions
+
+    class PlantedVpc(VpcOptions):
+        zones_hint: str | None = None
+        """Stack-only, in the narrowed section."""
+
+    class Narrowed(EksClusterOptions):
+        vpc: PlantedVpc = PlantedVpc()  # pyright: ignore[reportIncompatibleVariableOverride]
+        """The network, narrowed."""
+
+    class Redefaulted(EksClusterOptions):
+        vpc: PlantedVpc = PlantedVpc(cidr="10.9.0.0/16")  # pyright: ignore[reportIncompatibleVariableOverride]
+        """The network, with the stack's own default."""
+
+    class Restated(EksClusterOptions):
+        vpc: VpcOptions = VpcOptions()
+        """The same type again: a second copy, not a narrowing."""
+
+    class PlainKey(EksClusterOptions):
+        availability_zones: list[str] = []
+        """A stack key in a section STACK_KEYS does not name it for."""
+
+    for planted in (Narrowed, Redefaulted, Restated, PlainKey, PlantedVpc):
+        planted.__module__ = "stacks.config"
+    assert second_copies(Narrowed) == []
+    assert [p.split(":")[0] for p in second_copies(Redefaulted)] == ["vpc"]
+    assert [p.split(":")[0] for p in second_copies(Restated)] == ["vpc"]
+    assert second_copies(PlainKey) == [
+        "availability_zones: declared in stacks.config.test_narrowing_a_section_passes_only_with_the_components_default.<locals>.PlainKey, "
+        "not in a component's model"
+    ]
+    assert [p.split(":")[0] for p in second_copies(PlantedVpc)] == ["zones_hint"]

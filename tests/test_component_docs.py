@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.host import annotations, args_class, component_classes
+from provider.host import args_class, class_annotations, component_classes
 from tests.conftest import run_components
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +18,7 @@ SEVEN = ["GpuNodePool", "GpuOperator", "ObjectStore", "ModelRegistry", "RayClust
 
 def _generator():
     spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -38,7 +39,7 @@ def test_every_component_has_a_page_with_every_input_and_output():
     assert set(SEVEN) <= set(names)
     for component in component_classes():
         page = (DOCS / f"{component.__name__}.md").read_text()
-        for field in [*annotations(args_class(component)), *annotations(component)]:
+        for field in [*class_annotations(args_class(component)), *class_annotations(component)]:
             assert f"| `{field}` |" in page, f"{component.__name__}.md lacks {field}"
         assert "## Example" in page
     index = (DOCS / "README.md").read_text()

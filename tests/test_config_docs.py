@@ -15,6 +15,7 @@ STACK_FILES = [ROOT / "Pulumi.prod.yaml", ROOT / "Pulumi.dev.yaml", ROOT / "docs
 
 def _generator():
     spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
