@@ -107,9 +107,11 @@ class IngressGatewayConfig(IngressGatewayOptions):
 
 class KServeConfig(KServeOptions):
     enabled: bool = True
+    """Install KServe (cert-manager, the controller, the serving runtimes)."""
     local_model_pools: list[Name] = []
     """GPU pools whose NVMe caches models (KServe LocalModelCache)."""
     ingress_gateway: IngressGatewayConfig = IngressGatewayConfig()
+    """Envoy Gateway, installed by the platform for KServe's Gateway API routes."""
 
 
 class InferenceServiceConfig(InferenceServiceOptions):
@@ -160,17 +162,31 @@ class AccessConfig(WorkloadAccessOptions):
 
 
 class PlatformConfig(_Model):
+    """Everything under the ``ai-platform`` config namespace."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
     cluster: ClusterConfig
+    """The cluster: a new EKS cluster, or an existing one from a kubeconfig context."""
     gpu_pools: list[GpuPoolConfig] = []
+    """GPU node pools that scale from zero (EKS only)."""
     gpu_operator: GpuOperatorConfig = GpuOperatorConfig()
+    """The NVIDIA GPU Operator: device plugin, MIG, time-slicing, DCGM."""
     cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig()
+    """The cluster-autoscaler that grows and shrinks the GPU pools (EKS only)."""
     object_store: ObjectStoreConfig = ObjectStoreConfig()
+    """Buckets for datasets and model versions: S3 or MinIO."""
     model_registry: ModelRegistryConfig = ModelRegistryConfig()
+    """MLflow's tracking server and model registry, with its PostgreSQL."""
     observability: ObservabilityConfig = ObservabilityConfig()
+    """Prometheus, Alertmanager and Grafana, with the platform's alerts and dashboards."""
     ray_clusters: list[RayClusterConfig] = []
+    """Ray clusters, each in its own namespace, run by KubeRay."""
     kserve: KServeConfig = KServeConfig()
+    """KServe, which serves the inference services."""
     inference_services: list[InferenceServiceConfig] = []
+    """Models served by KServe."""
     access: AccessConfig = AccessConfig()
+    """Who may deploy models and run Ray work, and who may only look."""
     tags: dict[str, str] = {}
     """Tags added to every AWS resource."""
 

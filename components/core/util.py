@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 LABEL_PREFIX = "ai-platform.io"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 """What a pod needs to run on a GPU node (GpuNodePool taints them all)."""
-
-
-def with_defaults(args: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Args as given, with ``defaults`` for the keys left out or set to None.
-
-    The defaults mapping is the single place a component's defaults live; the Args docstrings
-    quote it and a test keeps the two in step.
-    """
-    given = {k: v for k, v in (args or {}).items() if v is not None}
-    return {**defaults, **given}
 
 
 def policy_document(statements: list[dict[str, Any]]) -> str:
