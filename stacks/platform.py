@@ -55,9 +55,9 @@ def build_platform(config: StackConfig) -> Platform:
     # Monitoring first: its CRDs must exist before anyone's ServiceMonitor or PrometheusRule.
     monitored_opts = k8s_opts
     if config.platform.observability.enabled:
-        platform.observability = _observability(platform, config, k8s_opts)
+        observability = platform.observability = _observability(platform, config, k8s_opts)
         monitored_opts = pulumi.ResourceOptions(
-            provider=cluster.k8s_provider, depends_on=[*cluster.workload_ready, *platform.observability.crds_ready]
+            provider=cluster.k8s_provider, depends_on=[*cluster.workload_ready, *observability.crds_ready]
         )
     if config.is_eks and config.platform.cluster_autoscaler.enabled:
         platform.cluster_autoscaler = _cluster_autoscaler(cluster, config, monitored_opts)

@@ -113,6 +113,36 @@ def test_efa_pool_gets_an_interface_per_network_card_and_a_placement_group():
     assert {r.inputs["type"] for r in rules} == {"ingress", "egress"}
 
 
+def test_efa_pool_on_a_cluster_without_its_vpc_and_security_group_is_refused():
+    from components.cluster.existing_eks_cluster import ExistingEksCluster
+    from components.cluster.gpu_node_pool import GpuNodePool
+    from components.core.problems import InputError
+
+    raised = []
+
+    def build():
+        cluster = ExistingEksCluster(
+            "e",
+            {
+                "cluster_name": "e",
+                "region": "us-west-2",
+                "endpoint": "https://e.example",
+                "certificate_authority": "Y2E=",
+                "node_role_arn": "arn:aws:iam::123456789012:role/nodes",
+                "private_subnet_ids": ["subnet-a"],
+            },
+        )
+        try:
+            GpuNodePool("train", {"cluster": cluster, "instance_types": ["p5.48xlarge"], "efa": True})
+        except InputError as error:
+            raised.append(error)
+
+    recording = run_components(build)
+    (error,) = raised
+    assert [(p.path, p.message) for p in error.problems] == [(("efa",), "EFA needs the cluster's VPC id and cluster security group id")]
+    assert not recording.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+
+
 def test_pools_without_efa_span_all_private_subnets():
     _, group, template, _ = _pool("a")
     assert len(group.inputs["subnetIds"]) == 3

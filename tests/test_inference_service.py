@@ -87,7 +87,7 @@ class Pool:
         self.gpu_resources = resources or {"nvidia.com/gpu": 4}
 
 
-def _serve(spec=None, kserve=None, store="s3", pool=None, cached=False):
+def _serve(spec=None, kserve=None, store: str | None = "s3", pool=None, cached=False):
     """Run KServe and one InferenceService ``m``; return the recording and the CR registration."""
     from components.serving.inference_service import InferenceService
     from components.serving.kserve import KServe

@@ -183,6 +183,7 @@ def test_minio_creates_versioned_buckets_on_a_volume():
 
 def test_minio_grant_is_a_scoped_user_whose_keys_reach_the_consumer_namespace():
     recording, access = _minio()
+    assert access is not None
     job = recording.named("kubernetes:batch/v1:Job", "trainer-minio-user")
     script = job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1]
     assert "mc admin user add" in script and "mc admin policy attach platform trainer" in script
@@ -235,5 +236,6 @@ def test_a_grant_is_immutable():
     import dataclasses
 
     _, access = _minio()
+    assert access is not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         access.depends_on = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import importlib.metadata
-import types
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -35,11 +36,24 @@ from tests.test_manifests import _unknown_keys
 
 RAY_CLUSTER = "kubernetes:ray.io/v1:RayCluster"
 RELEASE = "kubernetes:helm.sh/v3:Release"
-GPU_POOL = types.SimpleNamespace(
-    node_selector={"ai-platform.io/pool": "a100"},
-    tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
-    gpu_resources={"nvidia.com/gpu": 8},
-)
+
+
+@dataclass
+class FakePool:
+    """A NodePool (components/core/contracts.py); a Ray worker group reads its selector, tolerations and resources."""
+
+    gpu_resources: Mapping[str, int]
+    name: str = "a100"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    node_selector: Mapping[str, str] = field(default_factory=lambda: {"ai-platform.io/pool": "a100"})
+    tolerations: Sequence[Mapping[str, str]] = field(
+        default_factory=lambda: [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    )
+    time_slicing_replicas: int | None = None
+    device_plugin_config: str | None = None
+
+
+GPU_POOL = FakePool(gpu_resources={"nvidia.com/gpu": 8})
 GROUPS = [
     {"name": "cpu", "cpu": 8, "memory_gib": 32, "min_replicas": 1, "max_replicas": 6},
     {"name": "a100", "cpu": 16, "memory_gib": 128, "gpus": 2, "gpu_pool": GPU_POOL, "max_replicas": 4, "object_store_gib": 20},
@@ -89,7 +103,7 @@ class FakeStore:
         )
 
 
-def _render(args=None, *, name="train", backend="s3", operator_args=None, depends_on=None):
+def _render(args=None, *, name="train", backend: str | None = "s3", operator_args=None, depends_on=None):
     from components.compute.kuberay_operator import KubeRayOperator
     from components.compute.ray_cluster import RayCluster
 
@@ -226,6 +240,7 @@ def test_pods_run_as_the_ray_user_without_privileges():
 
 def test_service_account_carries_the_grants_annotations():
     recording, cluster, store = _render({"worker_groups": GROUPS})
+    assert store is not None
     (account,) = recording.of_type("kubernetes:core/v1:ServiceAccount")
     assert account.inputs["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/train-ray-role"}
     assert store.grants == [("train-ray", "train", "train-ray")]
@@ -285,6 +300,7 @@ def test_namespace_is_created_restricted_unless_given():
     assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert namespace.urn in cluster.dependencies
     given, cluster, store = _render({"namespace": "research"})
+    assert store is not None
     assert [n.name for n in given.of_type("kubernetes:core/v1:Namespace")] == ["kuberay-operator"]
     assert cluster.inputs["metadata"] == {"name": "train", "namespace": "research"}
     assert store.grants == [("train-ray", "research", "train-ray")]
@@ -439,11 +455,7 @@ def test_a_valid_cluster_has_no_problems():
         ),
         (
             "train",
-            {
-                "worker_groups": [
-                    {"name": "mig", "gpus": 1, "gpu_pool": types.SimpleNamespace(gpu_resources={"nvidia.com/mig-1g.10gb": 56})}
-                ]
-            },
+            {"worker_groups": [{"name": "mig", "gpus": 1, "gpu_pool": FakePool(gpu_resources={"nvidia.com/mig-1g.10gb": 56})}]},
             "worker_groups[0].gpu_pool: the pool offers ['nvidia.com/mig-1g.10gb'], not nvidia.com/gpu",
         ),
         (

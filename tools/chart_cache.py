@@ -74,7 +74,7 @@ def _place(unpacked: Path, target: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])  # no docstring under python -OO
     parser.add_argument("--cache", type=Path, help=f"cache directory (default: ${charts.ENV} or .cache/charts)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("fill", help="pull the pinned charts with the Helm SDK (needs network)")

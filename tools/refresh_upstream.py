@@ -286,7 +286,7 @@ def readme_text(out: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])  # no docstring under python -OO
     parser.add_argument("--from", dest="source", type=Path, help="local folder with charts/src and schemas/crds (e.g. ../shared)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to (re)create (default: upstream/)")
     args = parser.parse_args(argv)

@@ -261,17 +261,19 @@ class EksCluster(EksClusterBase):
         policy = aws.iam.RolePolicyAttachment(
             f"{name}-control-plane", role=role.name, policy_arn=f"{MANAGED}/AmazonEKSClusterPolicy", opts=self._child
         )
+        vpc_config: aws.eks.ClusterVpcConfigArgsDict = {
+            "subnet_ids": vpc.private_subnet_ids,
+            "endpoint_private_access": True,
+            "endpoint_public_access": a.endpoint.public_access,
+        }
+        if a.endpoint.public_access_cidrs:
+            vpc_config["public_access_cidrs"] = list(a.endpoint.public_access_cidrs)
         return aws.eks.Cluster(
             name,
             name=a.cluster_name,
             version=a.kubernetes_version,
             role_arn=role.arn,
-            vpc_config={
-                "subnet_ids": vpc.private_subnet_ids,
-                "endpoint_private_access": True,
-                "endpoint_public_access": a.endpoint.public_access,
-                **({"public_access_cidrs": list(a.endpoint.public_access_cidrs)} if a.endpoint.public_access_cidrs else {}),
-            },
+            vpc_config=vpc_config,
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=list(a.control_plane_logs),
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},

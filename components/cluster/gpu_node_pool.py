@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import pulumi
@@ -12,13 +12,14 @@ from pydantic import Field, SkipValidation
 
 from ..core.args import Options, parse_args
 from ..core.contracts import EksClusterLike
-from ..core.problems import Problem
+from ..core.problems import InputError, Problem
 from ..core.types import InstanceType, LabelKey
 from ..core.util import GPU_TOLERATION, LABEL_PREFIX
 from .gpu_catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES, GpuInstanceType, gpu_resources, mig_profiles
 from .node_launch_template import node_launch_template
 
-GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
+GPU_TAINT_KEY, GPU_TAINT_VALUE = "nvidia.com/gpu", "true"
+GPU_TAINT: aws.eks.NodeGroupTaintArgsDict = {"key": GPU_TAINT_KEY, "value": GPU_TAINT_VALUE, "effect": "NO_SCHEDULE"}
 AUTOSCALER_TAG = "k8s.io/cluster-autoscaler"
 # Bind-mounts the RAID0 array over the containerd and kubelet directories (nodeadm localStorage).
 NVME_RAID0_USER_DATA = """MIME-Version: 1.0
@@ -169,9 +170,16 @@ def scale_from_zero_tags(labels: dict[str, str], resources: dict[str, int]) -> d
     """ASG tags that tell the cluster-autoscaler what a node of an empty pool would look like."""
     template = f"{AUTOSCALER_TAG}/node-template"
     tags = {f"{template}/label/{k}": v for k, v in labels.items()}
-    tags[f"{template}/taint/{GPU_TAINT['key']}"] = f"{GPU_TAINT['value']}:NoSchedule"
+    tags[f"{template}/taint/{GPU_TAINT_KEY}"] = f"{GPU_TAINT_VALUE}:NoSchedule"
     tags.update({f"{template}/resources/{k}": str(v) for k, v in resources.items()})
     return tags
+
+
+def _autoscaling_group_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str | None:
+    groups = resources[0].autoscaling_groups
+    # EKS creates the node group's ASG together with the node group, so a created node group always reports it.
+    assert groups is not None, "the node group reports no autoscaling group"
+    return groups[0].name
 
 
 class GpuNodePool(pulumi.ComponentResource):
@@ -192,8 +200,11 @@ class GpuNodePool(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GpuNodePoolArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
         a = parse_args(GpuNodePoolArgs, args, component="GpuNodePool", name=name, problems=problems)
-        super().__init__("aiplatform:index:GpuNodePool", name, None, opts)
         cluster = a.cluster
+        if a.efa and (cluster.vpc_id is None or cluster.cluster_security_group_id is None):
+            # An ExistingEksCluster may not know them; the EFA security group and interfaces need both.
+            raise InputError("GpuNodePool", name, [Problem(("efa",), "EFA needs the cluster's VPC id and cluster security group id")])
+        super().__init__("aiplatform:index:GpuNodePool", name, None, opts)
         types = [GPU_INSTANCE_TYPES[t] for t in a.instance_types]
         self.name = name
         self._tags = cluster.tags
@@ -260,7 +271,9 @@ class GpuNodePool(pulumi.ComponentResource):
             placement_group=placement,
         )
 
-    def _efa_interfaces(self, cards: int, cluster: EksClusterLike) -> list[dict]:
+    def _efa_interfaces(self, cards: int, cluster: EksClusterLike) -> list[aws.ec2.LaunchTemplateNetworkInterfaceArgsDict]:
+        cluster_group = cluster.cluster_security_group_id
+        assert cluster_group is not None  # checked in __init__
         # EFA traffic must be allowed to and from the group itself, on every port.
         group = aws.ec2.SecurityGroup(
             f"{self.name}-efa",
@@ -287,14 +300,14 @@ class GpuNodePool(pulumi.ComponentResource):
                 "network_card_index": card,
                 "interface_type": "efa",
                 "delete_on_termination": "true",
-                "security_groups": [cluster.cluster_security_group_id, group.id],
+                "security_groups": [cluster_group, group.id],
             }
             for card in range(cards)
         ]
 
     def _tag_autoscaling_group(self, tags: dict[str, str]) -> None:
         # Managed node groups do not copy their tags to the ASG, where the autoscaler reads them.
-        asg_name = self.node_group.resources.apply(lambda r: r[0].autoscaling_groups[0].name)
+        asg_name = self.node_group.resources.apply(_autoscaling_group_name)
         for key, value in sorted(tags.items()):
             aws.autoscaling.Tag(
                 f"{self.name}-asg-{re.sub(r'[^A-Za-z0-9.-]+', '-', key.removeprefix(AUTOSCALER_TAG + '/'))}",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -18,7 +17,7 @@ def node_launch_template(
     tags: dict[str, str],
     parent: pulumi.Resource,
     user_data: str | None = None,
-    network_interfaces: list[dict[str, Any]] | None = None,
+    network_interfaces: list[aws.ec2.LaunchTemplateNetworkInterfaceArgsDict] | None = None,
     placement_group: pulumi.Input[str] | None = None,
 ) -> aws.ec2.LaunchTemplate:
     return aws.ec2.LaunchTemplate(

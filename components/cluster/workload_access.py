@@ -80,7 +80,7 @@ class WorkloadAccess(pulumi.ComponentResource):
         k8s.rbac.v1.RoleBinding(
             resource_name,
             metadata={"name": role_name, "namespace": namespace},
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata["name"]},
-            subjects=[{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group} for group in groups],
+            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata["name"]},
+            subjects=[{"kind": "Group", "api_group": "rbac.authorization.k8s.io", "name": group} for group in groups],
             opts=child,
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -42,50 +41,64 @@ AWS_APIS = Allow("anywhere", (443,), "AWS APIs (S3, STS, Secrets Manager) and th
 WEBHOOK_CALLS = "the API server calls the admission webhook from outside the pod network"
 
 
-def _peer(peers: str) -> dict[str, Any]:
+def _peer(peers: str) -> k8s.networking.v1.NetworkPolicyPeerArgsDict:
     if peers == "anywhere":
-        return {"ipBlock": {"cidr": ANYWHERE}}
+        return {"ip_block": {"cidr": ANYWHERE}}
     if peers == "platform":
-        return {"namespaceSelector": {"matchLabels": {PLATFORM_LABEL: "true"}}}
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": peers}}}
+        return {"namespace_selector": {"match_labels": {PLATFORM_LABEL: "true"}}}
+    return {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": peers}}}
 
 
-def _rule(allow: Allow, direction: str) -> dict[str, Any]:
-    rule: dict[str, Any] = {direction: [_peer(allow.peers)]}
+def _ports(allow: Allow) -> list[k8s.networking.v1.NetworkPolicyPortArgsDict]:
+    return [{"protocol": "TCP", "port": port} for port in allow.ports]
+
+
+def _ingress(allow: Allow) -> k8s.networking.v1.NetworkPolicyIngressRuleArgsDict:
+    rule: k8s.networking.v1.NetworkPolicyIngressRuleArgsDict = {"from_": [_peer(allow.peers)]}
     if allow.ports:
-        rule["ports"] = [{"protocol": "TCP", "port": port} for port in allow.ports]
+        rule["ports"] = _ports(allow)
     return rule
 
 
-DNS_EGRESS = {
+def _egress(allow: Allow) -> k8s.networking.v1.NetworkPolicyEgressRuleArgsDict:
+    rule: k8s.networking.v1.NetworkPolicyEgressRuleArgsDict = {"to": [_peer(allow.peers)]}
+    if allow.ports:
+        rule["ports"] = _ports(allow)
+    return rule
+
+
+DNS_EGRESS: k8s.networking.v1.NetworkPolicyEgressRuleArgsDict = {
     "to": [
         {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            "namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
         }
     ],
     "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
 }
 
 
-def policy_specs(isolation: Isolation) -> dict[str, dict[str, Any]]:
+def policy_specs(isolation: Isolation) -> dict[str, k8s.networking.v1.NetworkPolicySpecArgsDict]:
     """NetworkPolicy name -> spec: the default deny, the shared base, and the workload's allows."""
-    same_namespace = {"podSelector": {}}
-    base_ingress = [{"from": [same_namespace]}, {"from": [_peer(MONITORING_NAMESPACE)]}]
-    base_egress = [{"to": [same_namespace]}, DNS_EGRESS]
+    same_namespace: k8s.networking.v1.NetworkPolicyPeerArgsDict = {"pod_selector": {}}
+    base_ingress: list[k8s.networking.v1.NetworkPolicyIngressRuleArgsDict] = [
+        {"from_": [same_namespace]},
+        {"from_": [_peer(MONITORING_NAMESPACE)]},
+    ]
+    base_egress: list[k8s.networking.v1.NetworkPolicyEgressRuleArgsDict] = [{"to": [same_namespace]}, DNS_EGRESS]
     return {
-        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "default-deny": {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
         "allow-platform-base": {
-            "podSelector": {},
-            "policyTypes": ["Ingress", "Egress"],
+            "pod_selector": {},
+            "policy_types": ["Ingress", "Egress"],
             "ingress": base_ingress,
             "egress": base_egress,
         },
         "allow-workload": {
-            "podSelector": {},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [_rule(a, "from") for a in isolation.ingress],
-            "egress": [_rule(a, "to") for a in isolation.egress],
+            "pod_selector": {},
+            "policy_types": ["Ingress", "Egress"],
+            "ingress": [_ingress(a) for a in isolation.ingress],
+            "egress": [_egress(a) for a in isolation.egress],
         },
     }
 

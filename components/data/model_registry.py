@@ -134,29 +134,30 @@ def database_env(db: DatabaseConnection) -> list[dict[str, Any]]:
     return env
 
 
-def mlflow_container(args: list[str], env: list[dict[str, Any]], password_mount: bool) -> dict[str, Any]:
-    mounts = [
-        {"name": "launcher", "mountPath": LAUNCHER_DIR, "readOnly": True},
-        {"name": "tmp", "mountPath": "/tmp"},
+def mlflow_container(args: list[str], env: list[Any], password_mount: bool) -> k8s.core.v1.ContainerArgsDict:
+    # env is in the Kubernetes API spelling (StoreAccess.env() also feeds custom resources); the SDK passes it through.
+    mounts: list[k8s.core.v1.VolumeMountArgsDict] = [
+        {"name": "launcher", "mount_path": LAUNCHER_DIR, "read_only": True},
+        {"name": "tmp", "mount_path": "/tmp"},
     ]
     if password_mount:
-        mounts.append({"name": "db-password", "mountPath": "/run/secrets/db", "readOnly": True})
-    probe = {"httpGet": {"path": "/health", "port": "http"}}
+        mounts.append({"name": "db-password", "mount_path": "/run/secrets/db", "read_only": True})
+    probe: k8s.core.v1.ProbeArgsDict = {"http_get": {"path": "/health", "port": "http"}}
     return {
         "name": "mlflow",
         "image": versions.MLFLOW_IMAGE,
-        "imagePullPolicy": "Always",
+        "image_pull_policy": "Always",
         "command": ["python", f"{LAUNCHER_DIR}/{LAUNCHER.name}"],
         "args": args,
         "env": env,
-        "ports": [{"name": "http", "containerPort": PORT}],
+        "ports": [{"name": "http", "container_port": PORT}],
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
         # The first start migrates the database schema: allow it minutes, not seconds.
-        "startupProbe": {**probe, "periodSeconds": 10, "failureThreshold": 30},
-        "readinessProbe": {**probe, "periodSeconds": 10},
-        "livenessProbe": {**probe, "periodSeconds": 20, "failureThreshold": 3},
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": mounts,
+        "startup_probe": {**probe, "period_seconds": 10, "failure_threshold": 30},
+        "readiness_probe": {**probe, "period_seconds": 10},
+        "liveness_probe": {**probe, "period_seconds": 20, "failure_threshold": 3},
+        "security_context": {"allow_privilege_escalation": False, "read_only_root_filesystem": True, "capabilities": {"drop": ["ALL"]}},
+        "volume_mounts": mounts,
     }
 
 
@@ -212,7 +213,7 @@ class ModelRegistry(pulumi.ComponentResource):
             spec={
                 "type": "ClusterIP",
                 "selector": {"app.kubernetes.io/name": "mlflow"},
-                "ports": [{"name": "http", "port": PORT, "targetPort": "http"}],
+                "ports": [{"name": "http", "port": PORT, "target_port": "http"}],
             },
             opts=child,
         )
@@ -288,30 +289,32 @@ class ModelRegistry(pulumi.ComponentResource):
         endpoint = [] if access.use_https else [{"name": "MLFLOW_S3_ENDPOINT_URL", "value": access.endpoint_url}]
         return [*access.env(), *endpoint, {"name": "HOME", "value": "/tmp"}]
 
-    def _deployment_spec(self, args: list[str], env: list, db: DatabaseConnection, launcher: pulumi.Input[str]) -> dict[str, Any]:
+    def _deployment_spec(
+        self, args: list[str], env: list[Any], db: DatabaseConnection, launcher: pulumi.Input[str]
+    ) -> k8s.apps.v1.DeploymentSpecArgsDict:
         labels = {"app.kubernetes.io/name": "mlflow"}
         password_file = db.password_secret is not None
-        volumes: list[dict[str, Any]] = [
-            {"name": "launcher", "configMap": {"name": launcher}},
-            {"name": "tmp", "emptyDir": {}},
+        volumes: list[k8s.core.v1.VolumeArgsDict] = [
+            {"name": "launcher", "config_map": {"name": launcher}},
+            {"name": "tmp", "empty_dir": {}},
         ]
         if password_file:
-            volumes.append({"name": "db-password", "secret": {"secretName": db.password_secret}})
+            volumes.append({"name": "db-password", "secret": {"secret_name": db.password_secret}})
         return {
             "replicas": 1,
-            "selector": {"matchLabels": labels},
+            "selector": {"match_labels": labels},
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
-                    "serviceAccountName": SERVICE_ACCOUNT,
+                    "service_account_name": SERVICE_ACCOUNT,
                     # Pod Identity and IRSA project their own token; MLflow never calls the Kubernetes API.
-                    "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 1000,
-                        "runAsGroup": 1000,
-                        "fsGroup": 1000,
-                        "seccompProfile": {"type": "RuntimeDefault"},
+                    "automount_service_account_token": False,
+                    "security_context": {
+                        "run_as_non_root": True,
+                        "run_as_user": 1000,
+                        "run_as_group": 1000,
+                        "fs_group": 1000,
+                        "seccomp_profile": {"type": "RuntimeDefault"},
                     },
                     "containers": [mlflow_container(args, env, password_file)],
                     "volumes": volumes,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pulumi
 from pydantic import Field, SkipValidation
@@ -21,6 +21,9 @@ from ..core.network_policy import Allow, Isolation
 from ..core.problems import Problem, escape
 from ..core.types import Name, matches
 from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
 
 S3_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
 S3_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
@@ -406,7 +409,7 @@ class ObjectStore(pulumi.ComponentResource):
             depends_on=[job, consumer_copy],
         )
 
-    def _user_job_spec(self, name: str, secret_name: str, policy_config_map: pulumi.Input[str]) -> dict[str, Any]:
+    def _user_job_spec(self, name: str, secret_name: str, policy_config_map: pulumi.Input[str]) -> k8s.batch.v1.JobSpecArgsDict:
         # Keys are read from mounted files, not environment variables (they would show in /proc).
         script = (
             'mc alias set platform "$MINIO_URL" "$(cat /root-keys/rootUser)" "$(cat /root-keys/rootPassword)" >/dev/null'
@@ -419,39 +422,41 @@ class ObjectStore(pulumi.ComponentResource):
         )
         mounts = [("policy", "/policy"), ("root-keys", "/root-keys"), ("user-keys", "/user-keys"), ("tmp", "/tmp")]
         return {
-            "backoffLimit": 6,
+            "backoff_limit": 6,
             "template": {
                 "spec": {
-                    "restartPolicy": "OnFailure",
-                    "automountServiceAccountToken": False,
+                    "restart_policy": "OnFailure",
+                    "automount_service_account_token": False,
                     # mc is a static binary: any unprivileged UID works (HOME is /tmp).
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 10001,
-                        "runAsGroup": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"},
+                    "security_context": {
+                        "run_as_non_root": True,
+                        "run_as_user": 10001,
+                        "run_as_group": 10001,
+                        "seccomp_profile": {"type": "RuntimeDefault"},
                     },
                     "containers": [
                         {
                             "name": "create-user",
                             "image": versions.MINIO_CLIENT_IMAGE,
-                            "imagePullPolicy": "Always",
+                            "image_pull_policy": "Always",
                             "command": ["/bin/sh", "-c", script],
                             "env": [{"name": "MINIO_URL", "value": self.endpoint_url}, {"name": "HOME", "value": "/tmp"}],
                             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
+                            "security_context": {
+                                "allow_privilege_escalation": False,
+                                "read_only_root_filesystem": True,
                                 "capabilities": {"drop": ["ALL"]},
                             },
-                            "volumeMounts": [{"name": volume, "mountPath": path, "readOnly": volume != "tmp"} for volume, path in mounts],
+                            "volume_mounts": [
+                                {"name": volume, "mount_path": path, "read_only": volume != "tmp"} for volume, path in mounts
+                            ],
                         }
                     ],
                     "volumes": [
-                        {"name": "policy", "configMap": {"name": policy_config_map}},
-                        {"name": "root-keys", "secret": {"secretName": ROOT_SECRET}},
-                        {"name": "user-keys", "secret": {"secretName": secret_name}},
-                        {"name": "tmp", "emptyDir": {}},
+                        {"name": "policy", "config_map": {"name": policy_config_map}},
+                        {"name": "root-keys", "secret": {"secret_name": ROOT_SECRET}},
+                        {"name": "user-keys", "secret": {"secret_name": secret_name}},
+                        {"name": "tmp", "empty_dir": {}},
                     ],
                 }
             },

@@ -35,13 +35,13 @@ class InClusterPostgresArgs(Options):
     """StorageClass of the data volume; unset: the cluster default."""
 
 
-def _container(database: str, secret_name: pulumi.Input[str]) -> dict[str, Any]:
+def _container(database: str, secret_name: pulumi.Input[str]) -> k8s.core.v1.ContainerArgsDict:
     ready = ["pg_isready", "-h", "127.0.0.1", "-U", database, "-d", database]
     return {
         "name": "postgres",
         "image": POSTGRES_IMAGE,
-        "imagePullPolicy": "Always",
-        "ports": [{"name": "postgres", "containerPort": PORT}],
+        "image_pull_policy": "Always",
+        "ports": [{"name": "postgres", "container_port": PORT}],
         "env": [
             {"name": "POSTGRES_USER", "value": database},
             {"name": "POSTGRES_DB", "value": database},
@@ -49,53 +49,56 @@ def _container(database: str, secret_name: pulumi.Input[str]) -> dict[str, Any]:
             {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
         ],
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
-        "readinessProbe": {"exec": {"command": ready}, "periodSeconds": 10},
-        "livenessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 30, "periodSeconds": 20, "failureThreshold": 6},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
+        "readiness_probe": {"exec_": {"command": ready}, "period_seconds": 10},
+        "liveness_probe": {"exec_": {"command": ready}, "initial_delay_seconds": 30, "period_seconds": 20, "failure_threshold": 6},
+        "security_context": {
+            "allow_privilege_escalation": False,
+            "read_only_root_filesystem": True,
             "capabilities": {"drop": ["ALL"]},
         },
-        "volumeMounts": [
-            {"name": "data", "mountPath": "/var/lib/postgresql/data"},
-            {"name": "password", "mountPath": "/run/secrets/db", "readOnly": True},
-            {"name": "run", "mountPath": "/var/run/postgresql"},
-            {"name": "tmp", "mountPath": "/tmp"},
+        "volume_mounts": [
+            {"name": "data", "mount_path": "/var/lib/postgresql/data"},
+            {"name": "password", "mount_path": "/run/secrets/db", "read_only": True},
+            {"name": "run", "mount_path": "/var/run/postgresql"},
+            {"name": "tmp", "mount_path": "/tmp"},
         ],
     }
 
 
-def statefulset_spec(a: InClusterPostgresArgs, secret_name: pulumi.Input[str], service: str) -> dict[str, Any]:
+def statefulset_spec(a: InClusterPostgresArgs, secret_name: pulumi.Input[str], service: str) -> k8s.apps.v1.StatefulSetSpecArgsDict:
     labels = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "ai-platform"}
-    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": a.storage_size}}}
+    claim: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
+        "access_modes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": a.storage_size}},
+    }
     if a.storage_class:
-        claim["storageClassName"] = a.storage_class
+        claim["storage_class_name"] = a.storage_class
     return {
-        "serviceName": service,
+        "service_name": service,
         "replicas": 1,
-        "selector": {"matchLabels": labels},
+        "selector": {"match_labels": labels},
         # The data volume stays when the StatefulSet goes (Kubernetes' default, made explicit).
-        "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
         "template": {
             "metadata": {"labels": labels},
             "spec": {
-                "automountServiceAccountToken": False,
-                "securityContext": {
-                    "runAsNonRoot": True,
-                    "runAsUser": POSTGRES_UID,
-                    "runAsGroup": POSTGRES_UID,
-                    "fsGroup": POSTGRES_UID,
-                    "seccompProfile": {"type": "RuntimeDefault"},
+                "automount_service_account_token": False,
+                "security_context": {
+                    "run_as_non_root": True,
+                    "run_as_user": POSTGRES_UID,
+                    "run_as_group": POSTGRES_UID,
+                    "fs_group": POSTGRES_UID,
+                    "seccomp_profile": {"type": "RuntimeDefault"},
                 },
                 "containers": [_container(a.database, secret_name)],
                 "volumes": [
-                    {"name": "password", "secret": {"secretName": secret_name}},
-                    {"name": "run", "emptyDir": {}},
-                    {"name": "tmp", "emptyDir": {}},
+                    {"name": "password", "secret": {"secret_name": secret_name}},
+                    {"name": "run", "empty_dir": {}},
+                    {"name": "tmp", "empty_dir": {}},
                 ],
             },
         },
-        "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": claim}],
+        "volume_claim_templates": [{"metadata": {"name": "data"}, "spec": claim}],
     }
 
 
@@ -126,7 +129,7 @@ class InClusterPostgres(pulumi.ComponentResource):
         service = k8s.core.v1.Service(
             name,
             metadata={"name": name, "namespace": a.namespace},
-            spec={"type": "ClusterIP", "selector": labels, "ports": [{"name": "postgres", "port": PORT, "targetPort": "postgres"}]},
+            spec={"type": "ClusterIP", "selector": labels, "ports": [{"name": "postgres", "port": PORT, "target_port": "postgres"}]},
             opts=child,
         )
         statefulset = k8s.apps.v1.StatefulSet(

@@ -536,7 +536,7 @@ class InferenceService(pulumi.ComponentResource):
         if self._store:
             access = self._store.grant_read(account, namespace=namespace, service_account=account, parent=self, depends_on=waits)
         annotations: dict[str, pulumi.Input[str]] = {}
-        secrets = None
+        secrets: list[k8s.core.v1.ObjectReferenceArgsDict] | None = None
         patches: list[pulumi.Resource] = []
         if access is not None:
             annotations = {**access.service_account_annotations, **s3_annotations(access)}
@@ -550,7 +550,7 @@ class InferenceService(pulumi.ComponentResource):
                         opts=pulumi.ResourceOptions(parent=self, depends_on=[*access.depends_on, *waits]),
                     )
                 )
-        metadata: dict[str, Any] = {"name": account, "namespace": namespace}
+        metadata: k8s.meta.v1.ObjectMetaArgsDict = {"name": account, "namespace": namespace}
         if annotations:
             metadata["annotations"] = annotations
         service_account = k8s.core.v1.ServiceAccount(
