@@ -231,6 +231,12 @@ class EksCluster(EksClusterBase):
                 "cluster_security_group_id": self.cluster_security_group_id,
                 "oidc_provider_arn": self.oidc_provider_arn,
                 "oidc_issuer": self.oidc_issuer,
+                "cluster_name_value": self.cluster_name_value,
+                "availability_zones": self.availability_zones,
+                "kubernetes_version": self.kubernetes_version,
+                "workload_identity": self.workload_identity,
+                "tags": self.tags,
+                "k8s_provider": self.k8s_provider,
             }
         )
 

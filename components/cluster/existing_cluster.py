@@ -35,4 +35,4 @@ class ExistingCluster(pulumi.ComponentResource):
         self.kubernetes_version = a.kubernetes_version
         self.workload_ready = []
         self.k8s_provider = k8s.Provider(f"{name}-k8s", context=a.context, opts=pulumi.ResourceOptions(parent=self))
-        self.register_outputs({"context": a.context, "kubernetes_version": self.kubernetes_version})
+        self.register_outputs({"context": a.context, "kubernetes_version": self.kubernetes_version, "k8s_provider": self.k8s_provider})

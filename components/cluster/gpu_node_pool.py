@@ -243,6 +243,8 @@ class GpuNodePool(pulumi.ComponentResource):
         self._tag_autoscaling_group(template_tags)
         self.register_outputs(
             {
+                "name": self.name,
+                "node_group": self.node_group,
                 "node_group_arn": self.node_group.arn,
                 "labels": self.labels,
                 "node_selector": self.node_selector,

@@ -22,7 +22,7 @@ from ..core.contracts import NodePool, RayOperator
 from ..core.namespace import platform_namespace
 from ..core.network_policy import AWS_APIS, Allow, Isolation
 from ..core.problems import Problem, escape
-from ..core.util import explicit_depends_on
+from ..core.util import explicit_depends_on, output_fields
 from ..data.storage_access import ObjectStoreLike, StoreAccess
 
 RAY_VERSION = versions.RAY_VERSION
@@ -513,6 +513,8 @@ class RayCluster(pulumi.ComponentResource):
                 "head_service": self.head_service,
                 "dashboard_url": self.dashboard_url,
                 "client_address": self.client_address,
+                "service_account": self.service_account,
+                "access": output_fields(self.access),
             }
         )
 

@@ -34,3 +34,13 @@ IMAGE_BY_TAG = "pinned by tag in components/versions.py, the one place versions 
 def checkov_skips(**reasons: str) -> dict[str, str]:
     """Annotations that tell checkov which checks do not apply here, each with its reason."""
     return {f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(sorted(reasons.items()), start=1)}
+
+
+def output_fields(value: Any) -> dict[str, Any] | None:
+    """A dataclass contract (``StoreAccess``, ``DatabaseConnection``) as an output value: its fields
+    by name, values untouched (Pulumi serializes mappings, not dataclasses). None stays None."""
+    import dataclasses
+
+    if value is None:
+        return None
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}

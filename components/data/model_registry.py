@@ -23,7 +23,7 @@ from ..core.namespace import platform_namespace
 from ..core.network_policy import AWS_APIS, Allow, Isolation
 from ..core.problems import Problem
 from ..core.types import Name, matches
-from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on
+from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, output_fields
 
 PORT = 5000
 SERVICE = "mlflow"
@@ -219,7 +219,14 @@ class ModelRegistry(pulumi.ComponentResource):
         )
         self.namespace = namespace.metadata["name"]
         self.tracking_uri = pulumi.Output.from_input(f"http://{SERVICE}.{ns}.svc.cluster.local:{PORT}")
-        self.register_outputs({"tracking_uri": self.tracking_uri, "namespace": self.namespace, "deployment": self.deployment.id})
+        self.register_outputs(
+            {
+                "tracking_uri": self.tracking_uri,
+                "namespace": self.namespace,
+                "deployment": self.deployment.id,
+                "database": output_fields(self.database),
+            }
+        )
 
     def _database(self, a: ModelRegistryArgs, namespace: k8s.core.v1.Namespace) -> DatabaseConnection:
         if a.effective_database == "rds":

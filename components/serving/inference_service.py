@@ -518,7 +518,7 @@ class InferenceService(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[*kserve.crds_ready, *kserve.model_namespace_ready, *identity, *after]),
         )
         self.model_cache = self._model_cache(s, kserve, after) if s.model_cache_size else None
-        self.register_outputs({"storage_uri": self.storage_uri, "namespace": namespace})
+        self.register_outputs({"storage_uri": self.storage_uri, "namespace": namespace, "service_account": self.service_account})
 
     def _uri(self, source: InferenceServiceOptions | CanaryArgs) -> pulumi.Input[str]:
         if source.model_path is not None:

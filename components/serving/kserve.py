@@ -332,6 +332,9 @@ class KServe(pulumi.ComponentResource):
                 "deployment_mode": self.deployment_mode,
                 "model_namespace": self.model_namespace,
                 "controller": self.controller.name,
+                "cert_manager": self.cert_manager,
+                "crds": self.crds,
+                "runtimes": self.runtimes,
                 "gateway_api": self.gateway_api,
                 "local_model_jobs_namespace": self.local_model_jobs_namespace,
             }
