@@ -145,7 +145,7 @@ def _summary(workdir: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mutation"), help="scratch copy of the tree (deleted first)")
     parser.add_argument("--max-children", type=int, default=max(2, (os.cpu_count() or 2) * 2))
     parser.add_argument("--out", type=Path, help="write the summary (counts, kill rate, survivors' diffs) as JSON here")

@@ -6,7 +6,7 @@ Expected actions and documents are spelled out here, not imported from the code 
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 import pulumi
 
@@ -60,8 +60,19 @@ def test_minio_grants_name_the_buckets_and_nothing_else():
     assert json.loads(minio_policy(["dev-models"], write=True))["Statement"][0]["Action"] == READ + WRITE
 
 
-def _cluster(workload_identity: str):
-    return SimpleNamespace(
+@dataclass
+class _IdentityCluster:
+    """The identity facts of a cluster (the IdentityCluster contract), without a cluster."""
+
+    workload_identity: str
+    oidc_provider_arn: pulumi.Output[str] | None
+    oidc_issuer: pulumi.Output[str] | None
+    cluster_name: pulumi.Output[str]
+    tags: dict[str, str]
+
+
+def _cluster(workload_identity: str) -> _IdentityCluster:
+    return _IdentityCluster(
         workload_identity=workload_identity,
         oidc_provider_arn=pulumi.Output.from_input("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC"),
         oidc_issuer=pulumi.Output.from_input("https://oidc.eks.us-west-2.amazonaws.com/id/ABC"),

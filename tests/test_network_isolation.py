@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from typing import Any
 
 import pytest
+from pulumi.provider.experimental.util import camel_case
 
 from components.core.network_policy import Allow, Isolation, policy_specs
 from offline.render import kubernetes_objects
+
+_SDK_KEY = re.compile(r"^[a-z]+(?:_[a-z]+)*_?$")
+
+
+def _as_kubernetes(value: Any) -> Any:
+    """The SDK's snake_case spec keys as the API server sees them (``from_`` -> ``from``,
+    ``pod_selector`` -> ``podSelector``); label keys and values are left alone."""
+    if isinstance(value, list):
+        return [_as_kubernetes(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {(camel_case(k.rstrip("_")) if _SDK_KEY.match(k) else k): _as_kubernetes(v) for k, v in value.items()}
+
 
 STACKS = ["dev", "prod"]
 PLATFORM_LABEL = "ai-platform.io/platform"  # the label every platform namespace carries (spelled out, not imported)
@@ -128,7 +144,7 @@ def test_only_webhooks_accept_traffic_from_outside_the_pod_network(rendered, sta
 
 
 def test_policy_specs_deny_by_default_and_share_one_base():
-    specs = policy_specs(Isolation())
+    specs = _as_kubernetes(policy_specs(Isolation()))
     assert specs["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     assert specs["allow-platform-base"] == {
         "podSelector": {},
@@ -145,7 +161,7 @@ def test_policy_specs_turn_each_allow_into_one_rule():
         ingress=[Allow("platform", (5000,)), Allow("anywhere", (9443, 10250)), Allow("envoy-gateway-system", (8080,))],
         egress=[Allow("anywhere", (443,)), Allow("mlflow"), Allow("platform", (9000, 5000))],
     )
-    specs = policy_specs(isolation)["allow-workload"]
+    specs = _as_kubernetes(policy_specs(isolation))["allow-workload"]
     platform = {"namespaceSelector": {"matchLabels": {PLATFORM_LABEL: "true"}}}
     assert specs["ingress"] == [
         {"from": [platform], "ports": [{"protocol": "TCP", "port": 5000}]},

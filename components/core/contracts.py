@@ -40,21 +40,29 @@ class NodePool(Protocol):
 
 
 @runtime_checkable
-class EksClusterLike(KubernetesCluster, Protocol):
+class IdentityCluster(Protocol):
+    """What service-account IAM roles need of a cluster: its name and how pods get credentials
+    (Pod Identity, or IRSA through its OIDC provider)."""
+
+    cluster_name: pulumi.Output[str]
+    workload_identity: str
+    """``podIdentity`` or ``irsa``."""
+    oidc_provider_arn: pulumi.Output[str] | None
+    oidc_issuer: pulumi.Output[str] | None
+    tags: dict[str, str]
+
+
+@runtime_checkable
+class EksClusterLike(KubernetesCluster, IdentityCluster, Protocol):
     """An EKS cluster that GPU pools join and service accounts get IAM roles on (EksCluster,
     ExistingEksCluster)."""
 
-    cluster_name: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     private_subnet_ids: list[pulumi.Output[str]]
     vpc_id: pulumi.Output[str] | None
     cluster_security_group_id: pulumi.Output[str] | None
     vpc_cni: pulumi.Resource
     """GPU nodes join only once the CNI add-on exists."""
-    workload_identity: str
-    oidc_provider_arn: pulumi.Output[str] | None
-    oidc_issuer: pulumi.Output[str] | None
-    tags: dict[str, str]
 
 
 # ---------------------------------------------------------------- cluster layer

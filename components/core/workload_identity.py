@@ -12,15 +12,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .contracts import EksClusterLike
+from .contracts import IdentityCluster
 
 POD_IDENTITY = "podIdentity"
 IRSA = "irsa"
-
-
-IdentityCluster = EksClusterLike
-"""What a cluster must expose for service account roles: the EKS cluster contract (its name,
-identity mode, OIDC provider and tags are what this module reads)."""
 
 
 @dataclass
@@ -72,7 +67,7 @@ POD_IDENTITY_TRUST = json.dumps(
 
 def service_account_role(
     name: str,
-    cluster: EksClusterLike,
+    cluster: IdentityCluster,
     namespace: str,
     service_account: str,
     *,
