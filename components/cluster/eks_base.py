@@ -58,6 +58,28 @@ class EksClusterBase(pulumi.ComponentResource):
     """What new nodes wait for: the CNI add-on (an existing cluster's CNI already runs, so the
     component itself)."""
 
+    def register_cluster_outputs(self, **more: Any) -> None:
+        """Register the outputs every EKS cluster declares here, plus its own ``more``."""
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_name_value": self.cluster_name_value,
+                "endpoint": self.endpoint,
+                "kubeconfig": self.kubeconfig,
+                "k8s_provider": self.k8s_provider,
+                "node_role_arn": self.node_role_arn,
+                "private_subnet_ids": self.private_subnet_ids,
+                "vpc_id": self.vpc_id,
+                "cluster_security_group_id": self.cluster_security_group_id,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
+                "workload_identity": self.workload_identity,
+                "kubernetes_version": self.kubernetes_version,
+                "tags": self.tags,
+                **more,
+            }
+        )
+
     def add_gpu_pool(
         self, name: str, args: GpuNodePoolOptions | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> GpuNodePool:

@@ -220,25 +220,7 @@ class EksCluster(EksClusterBase):
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=self._child)
         self._default_storage_class()
         self.workload_ready = [system_nodes, *late_addons]
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "endpoint": self.endpoint,
-                "kubeconfig": self.kubeconfig,
-                "node_role_arn": self.node_role_arn,
-                "private_subnet_ids": self.private_subnet_ids,
-                "vpc_id": self.vpc_id,
-                "cluster_security_group_id": self.cluster_security_group_id,
-                "oidc_provider_arn": self.oidc_provider_arn,
-                "oidc_issuer": self.oidc_issuer,
-                "cluster_name_value": self.cluster_name_value,
-                "availability_zones": self.availability_zones,
-                "kubernetes_version": self.kubernetes_version,
-                "workload_identity": self.workload_identity,
-                "tags": self.tags,
-                "k8s_provider": self.k8s_provider,
-            }
-        )
+        self.register_cluster_outputs(availability_zones=self.availability_zones)
 
     # ------------------------------------------------------------ control plane
 

@@ -89,16 +89,4 @@ class ExistingEksCluster(EksClusterBase):
             pulumi.Output.all(self.endpoint, a.certificate_authority).apply(lambda v: kubeconfig_json(a.cluster_name, v[0], v[1], a.region))
         )
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self))
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "endpoint": self.endpoint,
-                "kubeconfig": self.kubeconfig,
-                "node_role_arn": self.node_role_arn,
-                "private_subnet_ids": self.private_subnet_ids,
-                "vpc_id": self.vpc_id,
-                "cluster_security_group_id": self.cluster_security_group_id,
-                "oidc_provider_arn": self.oidc_provider_arn,
-                "oidc_issuer": self.oidc_issuer,
-            }
-        )
+        self.register_cluster_outputs()
