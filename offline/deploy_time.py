@@ -12,6 +12,23 @@ The engine creates a resource as soon as everything it depends on exists, so the
 - NAT gateway 2 min: AWS VPC user guide; KMS, IAM, S3, subnets: seconds.
 - Helm releases wait for their workloads: 1-5 min depending on the chart (images pulled on new
   nodes); Kubernetes objects: seconds; Jobs: until they complete.
+
+When a resource starts is decided by the SDK before the engine sees it. ``prepare_resource`` in
+pulumi/runtime/resource.py (SDK 3.x) sends a registration only after
+
+- every ``depends_on`` URN and every resource its inputs come from has resolved; a custom
+  resource's URN and outputs resolve when its create finishes (the engine answers the
+  registration then);
+- its parent's URN has resolved: a component's when it registers, so a child starts no earlier
+  than its parent component;
+- for a custom resource, its provider's reference (``_create_provider_ref``: URN and id); for a
+  component, the reference of every provider in its options (``provider``/``providers``), even
+  one none of its children uses. A Kubernetes provider's id exists only once its kubeconfig
+  does, i.e. after the EKS cluster (and its access entries): a component given the cluster's
+  Kubernetes provider holds back all its children, its S3 buckets and RDS included.
+
+So a resource starts at the latest finish among its dependencies, its parent, its provider and,
+for a component, its providers; a component and a provider take no time of their own.
 """
 
 from __future__ import annotations
@@ -66,7 +83,8 @@ def duration(registration) -> int:
 
 
 def critical_path(recording) -> list[Step]:
-    """The chain of resources that ends last, in creation order."""
+    """The chain of resources that ends last, in creation order (components and providers appear
+    where the chain waits for them to register)."""
     by_urn = recording.by_urn()
     finish: dict[str, int] = {}
     before: dict[str, str | None] = {}
@@ -77,28 +95,32 @@ def critical_path(recording) -> list[Step]:
         if urn in trail:
             raise ValueError(f"dependency cycle through {urn}")
         registration = by_urn[urn]
-        waits = [(visit(dep, trail | {urn}), dep) for dep in _dependencies(registration) if dep in by_urn]
+        waits = sorted((visit(dep, trail | {urn}), dep) for dep in waits_for(registration) if dep in by_urn)
         start, previous = max(waits, default=(0, None))
         before[urn] = previous
         finish[urn] = start + duration(registration)
         return finish[urn]
 
-    last = max(by_urn, key=visit, default=None)
+    last = max(sorted(by_urn), key=visit, default=None)
     chain = []
     while last is not None:
         registration = by_urn[last]
-        if duration(registration):
+        if duration(registration) or finish[last]:
             chain.append(Step(last, registration.type, registration.name, duration(registration), finish[last]))
         last = before[last]
     return chain[::-1]
 
 
-def _dependencies(registration) -> set[str]:
+def waits_for(registration) -> set[str]:
+    """What the SDK waits for before it registers ``registration`` (see the module's docstring)."""
     deps = set(registration.dependencies)
     for urns in registration.property_dependencies.values():
         deps.update(urns)
+    if registration.parent:
+        deps.add(registration.parent)
     if registration.provider:
         deps.add(registration.provider)
+    deps.update(getattr(registration, "providers", ()))
     return deps
 
 
@@ -106,5 +128,11 @@ def report(recording) -> str:
     chain = critical_path(recording)
     total = chain[-1].finishes_at if chain else 0
     lines = [f"modeled deploy from empty: {total / 60:.1f} min (critical path, typical durations)"]
-    lines += [f"  {s.finishes_at / 60:5.1f} min  +{s.seconds:>4d}s  {s.type.split(':')[-1]} {s.name}" for s in chain]
+    lines += [f"  {s.finishes_at / 60:5.1f} min  +{s.seconds:>4d}s  {_kind(s.type)} {s.name}" for s in chain]
     return "\n".join(lines)
+
+
+def _kind(type_: str) -> str:
+    if type_.startswith("pulumi:providers:"):
+        return f"provider {type_.split(':')[-1]}"
+    return type_.split(":")[-1]

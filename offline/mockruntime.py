@@ -42,6 +42,9 @@ class Registration:
     ignore_changes: list[str]
     delete_before_replace: bool
     aliases: int
+    providers: list[str] = field(default_factory=list)
+    """A component's providers (its options' ``provider``/``providers``): the SDK registers it, and
+    so its children, only once each of their ids resolves (runtime/resource.py, prepare_resource)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,6 +126,7 @@ class RecordingMonitor(MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             delete_before_replace=request.deleteBeforeReplace,
             aliases=len(request.aliases) or len(request.aliasURNs),
+            providers=sorted({ref.rsplit("::", 1)[0] for ref in request.providers.values()}),
         )
 
 
@@ -193,14 +197,16 @@ def run_program(
     project: str = "ai-platform",
     region: str = "us-west-2",
     recording: Recording | None = None,
+    mocks: PlatformMocks | None = None,
 ) -> Recording:
     """Run ``program`` as ``pulumi up`` would (update mode, not preview) and record it.
 
-    Pass ``recording`` to see what was registered even when the program raises.
+    Pass ``recording`` to see what was registered even when the program raises, ``mocks`` to
+    answer registrations differently (e.g. to hold one resource's create back).
     """
     from pulumi.runtime.sync_await import _sync_await
 
-    monitor = RecordingMonitor(PlatformMocks(region))
+    monitor = RecordingMonitor(mocks or PlatformMocks(region))
     # each run starts a fresh stack (pulumi types the argument as Resource, but the variable holds Resource | None)
     settings.set_root_resource(None)  # pyright: ignore[reportArgumentType]
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)

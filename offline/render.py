@@ -67,9 +67,10 @@ def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[st
     return config, secret_keys
 
 
-def render(stack: str, root: Path = ROOT):
-    """Run ``__main__.py`` of ``root`` for ``stack`` under mocks; return the recording."""
-    from offline.mockruntime import run_program
+def render(stack: str, root: Path = ROOT, mocks=None):
+    """Run ``__main__.py`` of ``root`` for ``stack`` under mocks (``offline.mockruntime.PlatformMocks``
+    for the stack's region unless given); return the recording."""
+    from offline.mockruntime import PlatformMocks, run_program
 
     config, secret_keys = stack_config(stack, root)
     region = config.get("aws:region", "us-west-2")
@@ -79,6 +80,7 @@ def render(stack: str, root: Path = ROOT):
         config=config,
         secret_keys=secret_keys,
         region=region,
+        mocks=mocks or PlatformMocks(region),
     )
 
 

@@ -162,8 +162,10 @@ def _object_store(cluster: Any, config: StackConfig, k8s_opts: pulumi.ResourceOp
         bucket_prefix=settings.bucket_prefix or config.platform.cluster.name,
         **_region(config),
     )
-    # S3, KMS and IAM need no cluster: only MinIO waits for nodes.
-    opts = k8s_opts if args.effective_backend == "minio" else pulumi.ResourceOptions(provider=cluster.k8s_provider)
+    # S3, KMS and IAM need no cluster: only MinIO waits for nodes. No Kubernetes provider for S3
+    # either: the SDK registers a component, and so its children, only once the ids of the
+    # providers in its options resolve, and the cluster's exists only after the cluster.
+    opts = k8s_opts if args.effective_backend == "minio" else None
     return ObjectStore("object-store", args, opts)
 
 
@@ -173,7 +175,10 @@ def _model_registry(platform: Platform, config: StackConfig, k8s_opts: pulumi.Re
     settings = config.platform.model_registry
     # The cluster only on EKS: its presence makes database rds and protect on, unless the config says otherwise.
     args = inject(ModelRegistryArgs, settings, store=platform.object_store, cluster=platform.cluster if config.is_eks else None)
-    return ModelRegistry("model-registry", args, k8s_opts)
+    # On EKS the registry gets neither the Kubernetes provider nor workload_ready: its Kubernetes
+    # children take both from the injected cluster, so RDS, KMS and IAM start with the cluster
+    # instead of after its nodes (ModelRegistry's on_cluster says why).
+    return ModelRegistry("model-registry", args, None if config.is_eks else k8s_opts)
 
 
 def _pools_by_name(platform: Platform) -> dict[str, NodePool]:

@@ -11,17 +11,26 @@ PSA_LEVELS = ("restricted", "baseline", "privileged")
 
 
 def platform_namespace(
-    name: str, *, pod_security: str, isolation: Isolation, parent: pulumi.Resource, labels: dict | None = None
+    name: str,
+    *,
+    pod_security: str,
+    isolation: Isolation,
+    parent: pulumi.Resource,
+    labels: dict | None = None,
+    opts: pulumi.ResourceOptions | None = None,
 ) -> k8s.core.v1.Namespace:
     """A namespace that enforces, audits and warns at the given Pod Security Standard level, and
-    denies all traffic but the base and ``isolation``'s allows (see components/core/network_policy.py)."""
+    denies all traffic but the base and ``isolation``'s allows (see components/core/network_policy.py).
+
+    ``opts`` (``provider``, ``depends_on``) is added to every object's, for a parent that holds no
+    Kubernetes provider of its own."""
     if pod_security not in PSA_LEVELS:
         raise ValueError(f"pod_security must be one of {PSA_LEVELS} (got {pod_security!r})")
     psa = {f"pod-security.kubernetes.io/{mode}": pod_security for mode in ("enforce", "audit", "warn")}
     namespace = k8s.core.v1.Namespace(
         name,
         metadata={"name": name, "labels": {**psa, PLATFORM_LABEL: "true", **(labels or {})}},
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts),
     )
-    isolate_namespace(namespace, isolation, parent=parent)
+    isolate_namespace(namespace, isolation, parent=parent, opts=opts)
     return namespace

@@ -104,16 +104,17 @@ def policy_specs(isolation: Isolation) -> dict[str, k8s.networking.v1.NetworkPol
 
 
 def isolate_namespace(
-    namespace: k8s.core.v1.Namespace, isolation: Isolation, *, parent: pulumi.Resource
+    namespace: k8s.core.v1.Namespace, isolation: Isolation, *, parent: pulumi.Resource, opts: pulumi.ResourceOptions | None = None
 ) -> list[k8s.networking.v1.NetworkPolicy]:
-    """The namespace's NetworkPolicies (named ``<namespace>-<policy>`` in Pulumi)."""
+    """The namespace's NetworkPolicies (named ``<namespace>-<policy>`` in Pulumi); ``opts`` is
+    added to each one's (see ``platform_namespace``)."""
     name = namespace.metadata["name"]
     return [
         k8s.networking.v1.NetworkPolicy(
             f"{namespace._name}-{policy}",
             metadata={"name": policy, "namespace": name},
             spec=spec,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
+            opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent, depends_on=[namespace]), opts),
         )
         for policy, spec in policy_specs(isolation).items()
     ]

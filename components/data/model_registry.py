@@ -18,7 +18,7 @@ from pydantic import Field, SkipValidation
 
 from .. import versions
 from ..core.args import Options, parse_args
-from ..core.contracts import DatabaseConnection, DatabaseKind, EksClusterLike, ObjectStoreLike, StoreAccess
+from ..core.contracts import DatabaseConnection, DatabaseKind, EksClusterLike, KubernetesCluster, ObjectStoreLike, StoreAccess
 from ..core.namespace import platform_namespace
 from ..core.network_policy import AWS_APIS, Allow, Isolation
 from ..core.problems import Problem
@@ -161,6 +161,22 @@ def mlflow_container(args: list[str], env: list[Any], password_mount: bool) -> k
     }
 
 
+def on_cluster(cluster: KubernetesCluster | None) -> pulumi.ResourceOptions | None:
+    """What the registry's Kubernetes children add to their options: the cluster's provider and
+    ``workload_ready``, when a cluster is given; None leaves them the registry's own options.
+
+    The SDK registers a component only after its ``depends_on`` and the ids of the providers in its
+    options resolve, and its children only after it (pulumi/runtime/resource.py,
+    ``prepare_resource`` and ``_create_provider_ref``); a Kubernetes provider's id exists only once
+    the cluster does. Given the cluster, the registry therefore takes no Kubernetes provider and
+    waits for nothing in its own options (the composition passes none): the database, its key and
+    the IAM role start at once, and only the Kubernetes children wait for the cluster and its
+    nodes, through the cluster's provider (so destroy still removes them before the cluster)."""
+    if cluster is None:
+        return None
+    return pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=list(cluster.workload_ready))
+
+
 class ModelRegistry(pulumi.ComponentResource):
     tracking_uri: pulumi.Output[str]
     """In-cluster URL of the tracking server and registry."""
@@ -173,8 +189,9 @@ class ModelRegistry(pulumi.ComponentResource):
         a = parse_args(ModelRegistryArgs, args, component="ModelRegistry", name=name, problems=args_problems)
         super().__init__("aiplatform:index:ModelRegistry", name, None, opts)
         self._name = name
-        child = pulumi.ResourceOptions(parent=self)
-        namespace = platform_namespace(a.namespace, pod_security="restricted", isolation=ISOLATION, parent=self)
+        self._on_cluster = on_cluster(a.cluster)
+        child = self._k8s()
+        namespace = platform_namespace(a.namespace, pod_security="restricted", isolation=ISOLATION, parent=self, opts=self._on_cluster)
         ns = a.namespace
         db = self.database = self._database(a, namespace)
         access = self._store_access(a, db, namespace)
@@ -182,13 +199,13 @@ class ModelRegistry(pulumi.ComponentResource):
             f"{name}-sa",
             metadata={"name": SERVICE_ACCOUNT, "namespace": ns, "annotations": access.service_account_annotations},
             automount_service_account_token=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            opts=self._k8s(depends_on=[namespace]),
         )
         launcher = k8s.core.v1.ConfigMap(
             f"{name}-launcher",
             metadata={"name": f"{name}-launcher", "namespace": ns},
             data={LAUNCHER.name: LAUNCHER.read_text()},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            opts=self._k8s(depends_on=[namespace]),
         )
         destination = a.store.bucket_uri("models", a.artifacts_path)
         env = [*database_env(db), *self._store_env(access)]
@@ -202,10 +219,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 "annotations": checkov_skips(**self._checkov_reasons(access)),
             },
             spec=spec,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[account, launcher, *db.ready, *access.depends_on, *explicit_depends_on(opts)],
-            ),
+            opts=self._k8s(depends_on=[account, launcher, *db.ready, *access.depends_on, *explicit_depends_on(opts)]),
         )
         k8s.core.v1.Service(
             f"{name}-service",
@@ -227,6 +241,11 @@ class ModelRegistry(pulumi.ComponentResource):
                 "database": output_fields(self.database),
             }
         )
+
+    def _k8s(self, **options: Any) -> pulumi.ResourceOptions:
+        """Options of a Kubernetes child: the cluster's provider and ``workload_ready`` when the
+        registry was given an EKS cluster (see ``on_cluster``)."""
+        return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self, **options), self._on_cluster)
 
     def _database(self, a: ModelRegistryArgs, namespace: k8s.core.v1.Namespace) -> DatabaseConnection:
         if a.effective_database == "rds":
@@ -251,7 +270,7 @@ class ModelRegistry(pulumi.ComponentResource):
         return InClusterPostgres(
             f"{self._name}-db",
             {"namespace": namespace.metadata["name"], "storage_size": a.database_storage_size},
-            pulumi.ResourceOptions(parent=self),
+            self._k8s(),
         ).connection
 
     def _store_access(self, a: ModelRegistryArgs, db: DatabaseConnection, namespace: k8s.core.v1.Namespace) -> StoreAccess:

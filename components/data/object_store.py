@@ -374,30 +374,33 @@ class ObjectStore(pulumi.ComponentResource):
         import pulumi_random as random
 
         child = pulumi.ResourceOptions(parent=parent)
+        # The store's Kubernetes provider, not the consumer's: a consumer may hold none of its own
+        # (ModelRegistry on EKS gives its Kubernetes children the cluster's; see on_cluster there).
+        on_store = pulumi.ResourceOptions(parent=parent, provider=self.get_provider("kubernetes:core/v1:Secret"))
         access_key = random.RandomString(f"{name}-access-key", length=20, special=False, upper=False, opts=child)
         secret_key = random.RandomPassword(f"{name}-secret-key", length=40, special=False, opts=child)
         keys = {ACCESS_KEY_ID: access_key.result, SECRET_ACCESS_KEY: secret_key.result}
         secret_name = f"{name}-s3"
         admin_copy = k8s.core.v1.Secret(
-            f"{name}-minio-user", metadata={"name": secret_name, "namespace": self._namespace}, string_data=keys, opts=child
+            f"{name}-minio-user", metadata={"name": secret_name, "namespace": self._namespace}, string_data=keys, opts=on_store
         )
         consumer_copy = k8s.core.v1.Secret(
             f"{name}-s3",
             metadata={"name": secret_name, "namespace": namespace},
             string_data=keys,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+            opts=pulumi.ResourceOptions(parent=parent, provider=on_store.provider, depends_on=depends_on),
         )
         policy = k8s.core.v1.ConfigMap(
             f"{name}-minio-policy",
             metadata={"name": f"{name}-minio-policy", "namespace": self._namespace},
             data={"policy.json": minio_policy(list(self._physical.values()), write)},
-            opts=child,
+            opts=on_store,
         )
         job = k8s.batch.v1.Job(
             f"{name}-minio-user",
             metadata={"name": f"{name}-minio-user", "namespace": self._namespace, "annotations": checkov_skips(CKV_K8S_43=IMAGE_BY_TAG)},
             spec=self._user_job_spec(name, secret_name, policy.metadata["name"]),
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[self._release, admin_copy, policy]),
+            opts=pulumi.ResourceOptions(parent=parent, provider=on_store.provider, depends_on=[self._release, admin_copy, policy]),
         )
         return StoreAccess(
             namespace=namespace,
