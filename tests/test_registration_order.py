@@ -137,3 +137,40 @@ def test_model_registry_kubernetes_children_use_the_clusters_provider_and_wait_f
     for r in children:
         assert r.provider == provider.urn, r.urn
         assert nodes.urn in r.dependencies, r.urn
+
+
+@pytest.mark.parametrize(("database", "backend"), [("in-cluster", "minio"), ("rds", "minio"), ("in-cluster", "s3")], ids=lambda v: str(v))
+def test_every_kubernetes_object_uses_the_clusters_provider_in_every_data_mode_on_eks(database, backend):
+    """ModelRegistry on EKS holds no Kubernetes provider itself: its in-cluster database and a MinIO
+    grant's objects must still get the cluster's (not the ambient default provider)."""
+    import yaml
+
+    from offline.render import ROOT
+    from tests.conftest import run_main
+
+    raw = {
+        k.split(":", 1)[1]: v
+        for k, v in yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"].items()
+        if k.startswith("ai-platform:")
+    }
+    raw["objectStore"] = {**raw.get("objectStore", {}), "backend": backend}
+    raw["modelRegistry"] = {**raw.get("modelRegistry", {}), "database": database}
+    recording = run_main(raw)
+    (provider,) = recording.of_type("pulumi:providers:kubernetes")
+    registry = recording.named("aiplatform:index:ModelRegistry", "model-registry")
+    under_registry = [
+        r for r in recording.registrations if r.custom and r.type.startswith("kubernetes:") and _under(recording, r, registry.urn)
+    ]
+    assert len(under_registry) > 8  # the registry's own eight plus the database's or the grant's
+    wrong = [r.urn for r in recording.registrations if r.custom and r.type.startswith("kubernetes:") and r.provider != provider.urn]
+    assert not wrong
+
+
+def _under(recording, registration, ancestor: str) -> bool:
+    by_urn = recording.by_urn()
+    parent = registration.parent
+    while parent:
+        if parent == ancestor:
+            return True
+        parent = by_urn[parent].parent if parent in by_urn else ""
+    return False

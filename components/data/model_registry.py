@@ -2,6 +2,10 @@
 
 Runs and registered models live in PostgreSQL (RDS in prod, in-cluster in dev); artifacts are
 proxied by the server (``--serve-artifacts``) into the ObjectStore's ``models`` bucket.
+
+Given an EKS ``cluster``, pass no Kubernetes provider and no ``depends_on`` in its options: its
+Kubernetes children take the cluster's provider and wait for its ``workload_ready`` themselves,
+so the database, its key and the IAM role are created while the cluster is (see ``on_cluster``).
 """
 
 from __future__ import annotations

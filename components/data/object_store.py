@@ -2,6 +2,10 @@
 
 Consumers never write policy JSON or handle root keys: they call ``grant_read`` or
 ``grant_read_write`` and get a :class:`~components.data.storage_access.StoreAccess`.
+
+With backend ``s3`` it creates no Kubernetes object: give it no Kubernetes provider, which would
+hold its buckets and key back until the cluster exists (Pulumi registers a component only once
+the ids of the providers in its options resolve).
 """
 
 from __future__ import annotations
