@@ -143,7 +143,7 @@ def expand_release(name: str, release: dict[str, Any], *, kubernetes_version: st
     import helm_python
     from helm_python import _native
 
-    chart = _chart(release)
+    chart = release_chart(release)
     options = {
         "name": name,
         "namespace": release["namespace"],
@@ -183,9 +183,10 @@ def expand_releases(releases: dict[str, dict[str, Any]], kubernetes_version: str
             break
         served = sorted(set(served) | set(now))
         # Only a chart that asks .Capabilities.APIVersions can render differently with more API versions.
-        pending = [n for n in sorted(releases) if _asks_api_versions(chart_path(_chart(releases[n])))]
+        pending = [n for n in sorted(releases) if _asks_api_versions(chart_path(release_chart(releases[n])))]
     return dict(sorted(expansions.items()))
 
 
-def _chart(release: dict[str, Any]) -> Chart:
+def release_chart(release: dict[str, Any]) -> Chart:
+    """The pinned chart of ``release`` (as :func:`offline.render.helm_releases` records it)."""
     return Chart(release["chart"], release["version"], release.get("repo") or "")

@@ -169,6 +169,9 @@ def minio_values(a: ObjectStoreArgs, physical: dict[str, str]) -> dict[str, Any]
         "persistence": persistence,
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "buckets": [{"name": name, "policy": "none", "purge": False, "versioning": True} for name in physical.values()],
+        # The chart's values.yaml (5.4.0) ships `users: [{accessKey: console, secretKey: console123,
+        # policy: consoleAdmin}]`, an admin with a published password; grants make their own users.
+        "users": [],
         "service": {"type": "ClusterIP", "port": str(MINIO_PORT)},
         "consoleService": {"type": "ClusterIP"},
         "ingress": {"enabled": False},
