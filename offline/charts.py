@@ -66,6 +66,29 @@ _GA = re.compile(r"^v\d+$")
 _NOT_RESOURCES = {"DeleteOptions", "WatchEvent", "Status", "APIGroup", "APIGroupList", "APIResourceList", "APIVersions"}
 
 
+# Cluster-scoped built-in kinds (`kubectl api-resources --namespaced=false` on Kubernetes 1.35, GA and beta
+# groups); every other built-in kind is namespaced. A custom kind's scope is its CRD's spec.scope.
+CLUSTER_SCOPED = {
+    ("", "Namespace"), ("", "Node"), ("", "PersistentVolume"), ("", "ComponentStatus"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"), ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"), ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"), ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"), ("apiregistration.k8s.io", "APIService"),
+    ("certificates.k8s.io", "CertificateSigningRequest"), ("certificates.k8s.io", "ClusterTrustBundle"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"), ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("networking.k8s.io", "IngressClass"), ("networking.k8s.io", "IPAddress"), ("networking.k8s.io", "ServiceCIDR"),
+    ("node.k8s.io", "RuntimeClass"), ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("resource.k8s.io", "DeviceClass"), ("resource.k8s.io", "ResourceSlice"), ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "CSIDriver"), ("storage.k8s.io", "CSINode"), ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "VolumeAttachment"), ("storage.k8s.io", "VolumeAttributesClass"),
+    ("storagemigration.k8s.io", "StorageVersionMigration"),
+}  # fmt: skip
+
+
+def _group_kind(obj: dict[str, Any]) -> tuple[str, str]:
+    return str(obj.get("apiVersion", "")).rpartition("/")[0], str(obj.get("kind", ""))
+
+
 @dataclass
 class Expansion:
     """The objects ``helm install`` would create for one release: rendered templates (hooks included,
@@ -184,6 +207,16 @@ def expand_releases(releases: dict[str, dict[str, Any]], kubernetes_version: str
         served = sorted(set(served) | set(now))
         # Only a chart that asks .Capabilities.APIVersions can render differently with more API versions.
         pending = [n for n in sorted(releases) if _asks_api_versions(chart_path(release_chart(releases[n])))]
+    # Helm creates a namespaced object a template leaves without a namespace in the release's namespace.
+    crds = [crd for e in expansions.values() for crd in e.crds()]
+    cluster_scoped = CLUSTER_SCOPED | {
+        (c["spec"]["group"], c["spec"]["names"]["kind"]) for c in crds if c["spec"].get("scope") == "Cluster"
+    }
+    for expansion in expansions.values():
+        for obj in expansion.objects:
+            metadata = obj.setdefault("metadata", {})
+            if _group_kind(obj) not in cluster_scoped and not metadata.get("namespace"):
+                metadata["namespace"] = expansion.namespace
     return dict(sorted(expansions.items()))
 
 

@@ -191,3 +191,14 @@ def test_the_credential_search_finds_a_default_user():
     assert (
         _credentials_in([("x", "ns", {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"s": "console1234"}})], {"console123"}) == {}
     )
+
+
+def test_the_minio_bucket_job_runs_restricted_as_the_values_ask(expanded):
+    # ObjectStore's values once set makeBucketJob.securityContext's uid/gid, which minio 5.4.0 reads nowhere:
+    # the job ran as the image's user. The pod and container contexts now come from the keys the chart reads.
+    (job,) = [o for o in expanded("dev")["object-store"].objects if o["kind"] == "Job"]
+    spec = pod_security.pod_spec(job)
+    assert spec is not None
+    assert spec["securityContext"]["runAsUser"] == 1000
+    assert pod_security.violations("restricted", spec) == []
+    assert all(c["securityContext"]["readOnlyRootFilesystem"] for c in spec["containers"])
