@@ -4,7 +4,10 @@
 
 Writes ``plan.json`` (every resource with urn, type, parent, provider, dependencies, options and
 inputs, secrets masked), ``manifests/<component>.yaml`` (every Kubernetes object),
-``helm/<release>.yaml`` (chart, version and values of every Helm release) and ``graph.mmd`` /
+``helm/<release>.yaml`` (chart, version and values of every Helm release),
+``charts/<release>/{crds,objects}.yaml`` (what each release's pinned chart makes of those values: the
+Helm SDK renders it from the chart cache, see ``offline/charts.py``; skipped, with one line saying so,
+when the cache is empty) and ``graph.mmd`` /
 ``graph.dot`` / ``graph.svg`` (the components and what each waits for, see ``offline/graph.py``;
 the SVG when Graphviz is installed), then prints a summary.
 No cloud credentials, Pulumi CLI or cluster needed; the output is byte-identical between runs.
@@ -25,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from offline import graph
+from offline import charts, graph
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = "[secure-placeholder]"
@@ -116,6 +119,32 @@ def _dump_all(documents: list[dict]) -> str:
     return yaml.dump_all(ordered, Dumper=DUMPER, sort_keys=True, default_flow_style=False)
 
 
+def expand(recording) -> dict[str, charts.Expansion]:
+    """Every Helm release of ``recording`` rendered with its pinned chart for the stack's Kubernetes version
+    (:func:`offline.charts.expand_releases`); raises :class:`offline.charts.ChartCacheMissError`."""
+    return charts.expand_releases(helm_releases(recording), recording.outputs["kubernetesVersion"])
+
+
+def write_charts(expansions: dict[str, charts.Expansion], out: Path) -> None:
+    """``charts/<release>/crds.yaml`` (the CRDs it installs) and ``objects.yaml`` (everything else)."""
+    for name, expansion in expansions.items():
+        folder = out / "charts" / name
+        folder.mkdir(parents=True)
+        crds = expansion.crds()
+        if crds:
+            (folder / "crds.yaml").write_text(_dump_all(crds))
+        others = [o for o in expansion.objects if o.get("kind") != "CustomResourceDefinition"]
+        if others:
+            (folder / "objects.yaml").write_text(_dump_all(others))
+
+
+def charts_summary(expansions: dict[str, charts.Expansion]) -> str:
+    lines = [f"charts: {sum(len(e.objects) for e in expansions.values())} objects from {len(expansions)} releases"]
+    width = max((len(n) for n in expansions), default=0)
+    lines += [f"  {n:<{width}}  {e.chart}: {len(e.objects)} objects ({len(e.crds())} CRDs)" for n, e in expansions.items()]
+    return "\n".join(lines)
+
+
 def write(recording, out: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
@@ -172,6 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(recording))
     print()
     print(deploy_time.report(recording))
+    print()
+    if charts.is_empty():
+        print(f"charts: not expanded: the chart cache {charts.cache_dir()} is empty ({charts.FILL_HINT})")
+    else:
+        expansions = expand(recording)
+        write_charts(expansions, out)
+        print(charts_summary(expansions))
     print(f"\nwrote {out} in {time.perf_counter() - started:.2f}s")
     return 0
 

@@ -53,3 +53,22 @@ def run_components(build, *, stack: str = "test"):
     from offline.mockruntime import run_program
 
     return run_program(build, stack=stack, config={})
+
+
+@pytest.fixture(scope="session")
+def expanded(rendered):
+    """Every Helm release of a committed stack rendered with its pinned chart (offline/charts.py), once per
+    session; skips, naming the reason, when the chart cache is empty."""
+    from offline import charts
+    from offline.render import expand
+
+    cache = {}
+
+    def get(stack: str):
+        if charts.is_empty():
+            pytest.skip(f"the chart cache {charts.cache_dir()} is empty: {charts.FILL_HINT}")
+        if stack not in cache:
+            cache[stack] = expand(rendered(stack))
+        return cache[stack]
+
+    return get

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import jsonschema
 import kubernetes_validate
 import yaml
+from kubernetes_validate import utils as _kv_utils
 from kubernetes_validate.utils import VersionNotSupportedError
 
 from tests.upstream import CRDS_DIR
@@ -89,8 +90,35 @@ def _crd_schemas() -> dict[tuple[str, str, str], dict]:
 @functools.cache  # one converted schema per (group, version, kind)
 def _crd_validator(group: str, version: str, kind: str) -> jsonschema.Draft202012Validator | None:
     schema = _crd_schemas().get((group, version, kind))
-    if schema is None:
-        return None
+    return None if schema is None else _root_validator(schema)
+
+
+def installed_crd_validators(crds: Iterable[dict]) -> dict[tuple[str, str, str], jsonschema.Draft202012Validator]:
+    """(group, version, kind) -> validator, for every served version of ``crds`` (CRD objects a stack installs)."""
+    validators = {}
+    for crd in crds:
+        spec = crd["spec"]
+        for ver in spec["versions"]:
+            schema = ver.get("schema", {}).get("openAPIV3Schema")
+            if ver.get("served", True) and schema:
+                validators[(spec["group"], ver["name"], spec["names"]["kind"])] = _root_validator(schema)
+    return validators
+
+
+def validate_installed(
+    obj: dict, kubernetes_version: str, validators: dict[tuple[str, str, str], jsonschema.Draft202012Validator]
+) -> list[str]:
+    """Like :func:`validate_object`, but a custom resource whose CRD is among ``validators``
+    (:func:`installed_crd_validators`) is checked against that CRD, the one the cluster will have."""
+    group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
+    validator = validators.get((group, version, str(obj.get("kind", ""))))
+    if validator is None:
+        return validate_object(obj, kubernetes_version)
+    errors = sorted(validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
+    return [_format_error(e) for e in errors]
+
+
+def _root_validator(schema: dict) -> jsonschema.Draft202012Validator:
     root = _to_json_schema(schema)
     # The root always carries apiVersion/kind/metadata, whatever the CRD declares.
     root["properties"] = {
@@ -160,6 +188,11 @@ def _python_pattern(pattern: str) -> str:
 
 
 # --- built-in kinds -------------------------------------------------------------
+
+# kubernetes-validate reads and parses its 1.5 MB _definitions.json on every validate() call (utils.py
+# schema_contents, 1.37.0): parse each schema file once per process (it only reads the parsed schemas).
+if not hasattr(_kv_utils.schema_contents, "cache_info"):
+    _kv_utils.schema_contents = functools.cache(_kv_utils.schema_contents)
 
 
 def _validate_builtin(obj: dict, kubernetes_version: str) -> list[str]:

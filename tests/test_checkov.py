@@ -1,5 +1,10 @@
 """checkov's Kubernetes checks on the rendered manifests of both stacks: nothing fails, and every
-skipped check is skipped by a ``checkov.io/skip`` annotation that gives its reason."""
+skipped check is skipped by a ``checkov.io/skip`` annotation that gives its reason.
+
+The chart objects (build/<stack>/charts, the Helm releases expanded with their pinned charts) are scanned
+in the same run, so graph checks see the program's NetworkPolicies next to the charts' pods; an
+annotation cannot carry a skip on them, so their findings are listed in tests/checkov_chart_findings.py
+(REVIEWED with a reason, or OPEN) and must match that list exactly."""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline.render import write
+from offline import charts
+from offline.render import expand, write, write_charts
+from tests import checkov_chart_findings
 from tests.local_servers import require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +41,14 @@ def scans(rendered, tmp_path_factory):
     for stack in ("dev", "prod"):
         out = tmp_path_factory.mktemp(stack)
         write(rendered(stack), out)
-        command = [binary, "-d", str(out / "manifests"), "--framework", "kubernetes", "-o", "json", "--skip-download"]
+        if not charts.is_empty():
+            write_charts(expand(rendered(stack)), out)
+        scanned = out / "scanned"  # the program's manifests and the charts' objects, nothing else
+        scanned.mkdir()
+        for folder in ("manifests", "charts"):
+            if (out / folder).is_dir():
+                shutil.copytree(out / folder, scanned / folder)
+        command = [binary, "-d", str(scanned), "--framework", "kubernetes", "-o", "json", "--skip-download"]
         run = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"})
         report = json.loads(run.stdout)
         report = report[0] if isinstance(report, list) else report
@@ -46,7 +60,7 @@ def scans(rendered, tmp_path_factory):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_no_check_fails(scans, stack):
     report, _ = scans[stack]
-    failed = [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]
+    failed = [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"] if "/charts/" not in c["file_path"]]
     assert failed == []
     assert report["summary"]["passed"] > 50, "checkov read the manifests"
 
@@ -62,3 +76,16 @@ def test_every_skip_carries_its_reason_on_the_object(scans, stack):
         skips = [v for k, v in annotations[check["resource"]].items() if k.startswith("checkov.io/skip")]
         reasons = [v.split("=", 1)[1] for v in skips if v.split("=", 1)[0] == check["check_id"]]
         assert reasons and len(reasons[0]) > 20, f"{check['resource']} skips {check['check_id']} without a reason"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_chart_objects_fail_only_the_listed_checks(scans, stack):
+    if charts.is_empty():
+        pytest.skip(f"the chart cache {charts.cache_dir()} is empty: {charts.FILL_HINT}")
+    report, _ = scans[stack]
+    found = {(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"] if "/charts/" in c["file_path"]}
+    assert sum(1 for c in report["results"]["passed_checks"] if "/charts/" in c["file_path"]) > 500, "checkov read the charts"
+    listed = set(checkov_chart_findings.REVIEWED) | {k for k, (_, stacks) in checkov_chart_findings.OPEN.items() if stack in stacks}
+    assert sorted(found - listed) == [], "new findings on chart objects: fix the component's values, or review them"
+    assert sorted(listed - found - set(checkov_chart_findings.REVIEWED)) == [], "fixed: drop these from OPEN"
+    assert all(len(reason) > 40 for reason in checkov_chart_findings.REVIEWED.values())

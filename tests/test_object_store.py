@@ -164,6 +164,8 @@ def test_minio_root_credentials_are_generated_and_secret():
     assert root[0].inputs["stringData"] == {"rootUser": "[secret]", "rootPassword": "[secret]"}
     assert root[0].urn in release.dependencies
     assert "minioadmin" not in json.dumps([r.inputs for r in recording.registrations])
+    # The chart's default users list is one admin, console/console123: no default user at all.
+    assert values["users"] == []
 
 
 def test_minio_creates_versioned_buckets_on_a_volume():

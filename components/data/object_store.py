@@ -173,6 +173,9 @@ def minio_values(a: ObjectStoreArgs, physical: dict[str, str]) -> dict[str, Any]
         "persistence": persistence,
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "buckets": [{"name": name, "policy": "none", "purge": False, "versioning": True} for name in physical.values()],
+        # The chart's values.yaml (5.4.0) ships `users: [{accessKey: console, secretKey: console123,
+        # policy: consoleAdmin}]`, an admin with a published password; grants make their own users.
+        "users": [],
         "service": {"type": "ClusterIP", "port": str(MINIO_PORT)},
         "consoleService": {"type": "ClusterIP"},
         "ingress": {"enabled": False},
@@ -180,8 +183,23 @@ def minio_values(a: ObjectStoreArgs, physical: dict[str, str]) -> dict[str, Any]
         "securityContext": {"enabled": True, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000},
         # MinIO writes its config under the data volume's parent; a read-only root breaks it.
         "containerSecurityContext": {"readOnlyRootFilesystem": False, **restricted},
+        # The 5.4.0 post-job (templates/post-job.yaml) takes its pod securityContext from postJob.securityContext
+        # (minus "enabled") and the bucket container's from makeBucketJob.containerSecurityContext (when
+        # makeBucketJob.securityContext.enabled); makeBucketJob.securityContext's own uid/gid go nowhere.
+        # mc writes only to the chart's emptyDirs (/etc/minio/mc, /tmp): a read-only root holds.
+        "postJob": {
+            "securityContext": {
+                "enabled": True,
+                "runAsUser": 1000,
+                "runAsGroup": 1000,
+                "fsGroup": 1000,
+                "runAsNonRoot": True,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            }
+        },
         "makeBucketJob": {
-            "securityContext": {"enabled": True, "runAsUser": 1000, "runAsGroup": 1000},
+            "securityContext": {"enabled": True},
+            "containerSecurityContext": {"readOnlyRootFilesystem": True, **restricted},
             "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
         },
         "metrics": {"serviceMonitor": {"enabled": False}},
