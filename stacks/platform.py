@@ -17,6 +17,7 @@ class Platform:
     cluster: Any
     gpu_pools: list[Any] = field(default_factory=list)
     cluster_autoscaler: Any | None = None
+    metrics_server: Any | None = None
     gpu_operator: Any | None = None
     observability: Any | None = None
     object_store: Any | None = None
@@ -61,6 +62,8 @@ def build_platform(config: StackConfig) -> Platform:
         )
     if config.is_eks and config.platform.cluster_autoscaler.enabled:
         platform.cluster_autoscaler = _cluster_autoscaler(cluster, config, monitored_opts)
+    if config.platform.metrics_server.enabled:
+        platform.metrics_server = _metrics_server(config, k8s_opts)
     if config.platform.gpu_operator.enabled:
         platform.gpu_operator = _gpu_operator(platform, config, k8s_opts)
     if config.platform.object_store.enabled:
@@ -129,6 +132,13 @@ def _cluster_autoscaler(cluster: Any, config: StackConfig, opts: pulumi.Resource
         service_monitor=config.platform.observability.enabled,
     )
     return ClusterAutoscaler(f"{config.platform.cluster.name}-autoscaler", args, opts)
+
+
+def _metrics_server(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.cluster.metrics_server import MetricsServer, MetricsServerArgs
+
+    args = inject(MetricsServerArgs, config.platform.metrics_server, node_selector=_system_node_selector(config))
+    return MetricsServer("metrics-server", args, opts)
 
 
 def _gpu_operator(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
