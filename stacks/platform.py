@@ -9,6 +9,7 @@ import pulumi
 
 from components.core.args import inject
 from components.core.contracts import NodePool
+from components.observability.metrics_catalog import PREDICT_HISTOGRAM_FORMATS
 from stacks.config import GpuPoolConfig, InferenceServiceConfig, RayClusterConfig, StackConfig
 
 
@@ -226,7 +227,27 @@ def _inference_service(platform: Platform, model: InferenceServiceConfig, opts: 
 def _observability(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
     from components.observability.observability import Observability, ObservabilityArgs
 
-    return Observability("observability", inject(ObservabilityArgs, config.platform.observability, gpu_pools=platform.gpu_pools), opts)
+    models = config.platform.inference_services if config.platform.kserve.enabled else []
+    args = inject(
+        ObservabilityArgs,
+        config.platform.observability,
+        gpu_pools=platform.gpu_pools,
+        request_errors=_request_errors(config),
+        predict_histogram=any(m.model_format in PREDICT_HISTOGRAM_FORMATS for m in models),
+        vllm_metrics=any(m.model_format == "huggingface" for m in models),
+        cluster_autoscaler=config.is_eks and config.platform.cluster_autoscaler.enabled,
+    )
+    return Observability("observability", args, opts)
+
+
+def _request_errors(config: StackConfig) -> str | None:
+    """What counts the models' 5xx answers in this stack (ObservabilityArgs.request_errors)."""
+    kserve = config.platform.kserve
+    if not kserve.enabled or not config.platform.inference_services:
+        return None
+    if kserve.deployment_mode == "Knative":
+        return "knative"
+    return "envoy-gateway" if kserve.ingress_gateway.enabled else None
 
 
 def _kuberay(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
