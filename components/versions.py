@@ -42,6 +42,9 @@ KSERVE_RUNTIME_CONFIGS = Chart("kserve-runtime-configs", "v0.20.0", "oci://ghcr.
 
 # Observability
 KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts")
+# Resource metrics API (metrics.k8s.io) for HPAs; chart 3.13.1 ships metrics-server 0.8.1 (its appVersion).
+METRICS_SERVER = Chart("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/")
+METRICS_SERVER_IMAGE = "registry.k8s.io/metrics-server/metrics-server:v0.8.1"
 # Gateway API implementation for KServe's HTTPRoutes (Standard-mode canary traffic splitting).
 ENVOY_GATEWAY = Chart("gateway-helm", "v1.6.1", "oci://docker.io/envoyproxy")
 ENVOY_GATEWAY_IMAGE = f"docker.io/envoyproxy/gateway:{ENVOY_GATEWAY.version}"

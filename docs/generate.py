@@ -133,6 +133,10 @@ EXAMPLES = {
             'ClusterAutoscaler("cluster-autoscaler", {"cluster": cluster, "region": "us-west-2"}, on_cluster)\n',
         ),
     ),
+    "MetricsServer": program(
+        CLUSTER,
+        ("from components.cluster.metrics_server import MetricsServer", 'MetricsServer("metrics-server", {}, on_cluster)\n'),
+    ),
     "KServe": program(
         CLUSTER,
         ("from components.serving.kserve import KServe", 'kserve = KServe("kserve", {"deployment_mode": "Standard"}, on_cluster)\n'),

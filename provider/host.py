@@ -64,6 +64,7 @@ COMPONENTS = {
     "ExistingCluster": "components.cluster.existing_cluster",
     "ExistingEksCluster": "components.cluster.existing_eks_cluster",
     "ClusterAutoscaler": "components.cluster.cluster_autoscaler",
+    "MetricsServer": "components.cluster.metrics_server",
     "KServe": "components.serving.kserve",
     "KubeRayOperator": "components.compute.kuberay_operator",
     "IngressGateway": "components.serving.ingress_gateway",

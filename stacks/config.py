@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 from components.cluster.cluster_autoscaler import ClusterAutoscalerOptions
 from components.cluster.eks_cluster import EksClusterOptions
 from components.cluster.gpu_node_pool import GpuNodePoolOptions
+from components.cluster.metrics_server import MetricsServerOptions
 from components.cluster.vpc import VpcOptions
 from components.cluster.workload_access import WorkloadAccessOptions
 from components.compute.gpu_operator import GpuOperatorOptions
@@ -88,6 +89,11 @@ class GpuOperatorConfig(GpuOperatorOptions):
 class ClusterAutoscalerConfig(ClusterAutoscalerOptions):
     enabled: bool = True
     """Install the cluster-autoscaler (EKS only)."""
+
+
+class MetricsServerConfig(MetricsServerOptions):
+    enabled: bool = True
+    """Install metrics-server, which every HPA (KServe's Standard-mode autoscaling) reads cpu and memory from."""
 
 
 class ObjectStoreConfig(ObjectStoreOptions):
@@ -173,6 +179,8 @@ class PlatformConfig(_Model):
     """The NVIDIA GPU Operator: device plugin, MIG, time-slicing, DCGM."""
     cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig()
     """The cluster-autoscaler that grows and shrinks the GPU pools (EKS only)."""
+    metrics_server: MetricsServerConfig = MetricsServerConfig()
+    """metrics-server: the resource metrics API that HorizontalPodAutoscalers read."""
     object_store: ObjectStoreConfig = ObjectStoreConfig()
     """Buckets for datasets and model versions: S3 or MinIO."""
     model_registry: ModelRegistryConfig = ModelRegistryConfig()

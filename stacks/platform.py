@@ -9,6 +9,7 @@ import pulumi
 
 from components.core.args import inject
 from components.core.contracts import NodePool
+from components.observability.metrics_catalog import PREDICT_HISTOGRAM_FORMATS
 from stacks.config import GpuPoolConfig, InferenceServiceConfig, RayClusterConfig, StackConfig
 
 
@@ -17,6 +18,7 @@ class Platform:
     cluster: Any
     gpu_pools: list[Any] = field(default_factory=list)
     cluster_autoscaler: Any | None = None
+    metrics_server: Any | None = None
     gpu_operator: Any | None = None
     observability: Any | None = None
     object_store: Any | None = None
@@ -61,6 +63,8 @@ def build_platform(config: StackConfig) -> Platform:
         )
     if config.is_eks and config.platform.cluster_autoscaler.enabled:
         platform.cluster_autoscaler = _cluster_autoscaler(cluster, config, monitored_opts)
+    if config.platform.metrics_server.enabled:
+        platform.metrics_server = _metrics_server(config, k8s_opts)
     if config.platform.gpu_operator.enabled:
         platform.gpu_operator = _gpu_operator(platform, config, k8s_opts)
     if config.platform.object_store.enabled:
@@ -129,6 +133,13 @@ def _cluster_autoscaler(cluster: Any, config: StackConfig, opts: pulumi.Resource
         service_monitor=config.platform.observability.enabled,
     )
     return ClusterAutoscaler(f"{config.platform.cluster.name}-autoscaler", args, opts)
+
+
+def _metrics_server(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.cluster.metrics_server import MetricsServer, MetricsServerArgs
+
+    args = inject(MetricsServerArgs, config.platform.metrics_server, node_selector=_system_node_selector(config))
+    return MetricsServer("metrics-server", args, opts)
 
 
 def _gpu_operator(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
@@ -216,7 +227,27 @@ def _inference_service(platform: Platform, model: InferenceServiceConfig, opts: 
 def _observability(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
     from components.observability.observability import Observability, ObservabilityArgs
 
-    return Observability("observability", inject(ObservabilityArgs, config.platform.observability, gpu_pools=platform.gpu_pools), opts)
+    models = config.platform.inference_services if config.platform.kserve.enabled else []
+    args = inject(
+        ObservabilityArgs,
+        config.platform.observability,
+        gpu_pools=platform.gpu_pools,
+        request_errors=_request_errors(config),
+        predict_histogram=any(m.model_format in PREDICT_HISTOGRAM_FORMATS for m in models),
+        vllm_metrics=any(m.model_format == "huggingface" for m in models),
+        cluster_autoscaler=config.is_eks and config.platform.cluster_autoscaler.enabled,
+    )
+    return Observability("observability", args, opts)
+
+
+def _request_errors(config: StackConfig) -> str | None:
+    """What counts the models' 5xx answers in this stack (ObservabilityArgs.request_errors)."""
+    kserve = config.platform.kserve
+    if not kserve.enabled or not config.platform.inference_services:
+        return None
+    if kserve.deployment_mode == "Knative":
+        return "knative"
+    return "envoy-gateway" if kserve.ingress_gateway.enabled else None
 
 
 def _kuberay(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:

@@ -21,7 +21,8 @@ from tests.conftest import run_components
 
 PROMTOOL_TESTS = Path(__file__).parent / "promtool"
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
-UNIT_TEST_SETTINGS = RuleSettings(gpu_pools=("gpu-a10g",))  # what tests/promtool/*.yaml assume
+UNIT_TEST_SETTINGS = RuleSettings(gpu_pools=("gpu-a10g",), request_errors="knative")  # what tests/promtool/*.yaml assume
+FULL = RuleSettings(request_errors="knative")  # every alert: a stack whose models' 5xx are counted
 
 
 class GpuPoolStub:
@@ -125,7 +126,7 @@ def test_every_alert_fires_in_one_unit_test_and_stays_quiet_in_another():
     cases = unit_tests()
     firing = {c["alertname"] for c in cases if c.get("exp_alerts")}
     quiet = {c["alertname"] for c in cases if not c.get("exp_alerts")}
-    alerts = set(alert_names())
+    alerts = set(alert_names(FULL))
     assert alerts - firing == set(), "alerts without a firing case"
     assert alerts - quiet == set(), "alerts without a quiet case"
     assert (firing | quiet) - alerts == set(), "unit tests for alerts that do not exist"
@@ -160,7 +161,7 @@ HARDWARE_XIDS = [48, 63, 64, 74, 79, 92, 94, 95, 119, 120]
 
 
 def test_every_alert_has_severity_summary_description_and_runbook():
-    alerts = [rule for group in all_groups() for rule in group["rules"] if "alert" in rule]
+    alerts = [rule for group in all_groups(FULL) for rule in group["rules"] if "alert" in rule]
     assert {rule["alert"] for rule in alerts} == ALERTS
     for rule in alerts:
         assert rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
@@ -177,7 +178,7 @@ def test_runbook_base_url_links_each_alert_to_its_section():
 
 
 def test_alert_names_are_unique_and_rules_are_split_by_domain():
-    names = alert_names()
+    names = alert_names(FULL)
     assert len(names) == len(set(names)) == 17
     assert set(prometheus_rules()) == {"gpu", "inference", "ray", "platform"}
 
@@ -238,8 +239,37 @@ def test_latency_objective_reads_the_histogram_bucket_of_its_bound():
     assert len(exprs) == 7 and all('le="0.25"' in e for e in exprs)
 
 
+def test_availability_slo_exists_only_where_something_counts_5xx():
+    inference = {"InferenceErrorBudgetFastBurn", "InferenceErrorBudgetSlowBurn"}
+    assert inference <= set(alert_names(RuleSettings(request_errors="envoy-gateway")))
+    assert not inference & set(alert_names(RuleSettings(request_errors=None)))
+    latency = {"InferenceLatencyBudgetFastBurn", "InferenceLatencyBudgetSlowBurn"}
+    assert not latency & set(alert_names(RuleSettings(predict_histogram=False)))
+    assert "InferenceServiceNoReadyReplicas" in alert_names(RuleSettings(request_errors=None, predict_histogram=False))
+    assert "GpuNodePoolAtMaximum" not in alert_names(RuleSettings(node_group_metrics=False))
+
+
+def test_envoy_error_ratio_labels_each_inference_service_from_its_route_cluster():
+    import re
+
+    groups = all_groups(RuleSettings(request_errors="envoy-gateway"))
+    (expr,) = [r["expr"] for g in groups for r in g["rules"] if r.get("record") == "inference:request_errors:ratio_rate5m"]
+    assert 'envoy_response_code_class="5"' in expr and "envoy_cluster_upstream_rq_total" in expr
+    namespace_re, isvc_re = re.findall(r'"envoy_cluster_name", "([^"]+)"', expr)[:2]
+    # Envoy Gateway's cluster name for KServe's predictor route (label_replace anchors its regex).
+    cluster = "httproute/models/chat-llm-predictor/rule/0"
+
+    def group(pattern: str, text: str) -> str | None:
+        match = re.fullmatch(pattern, text)
+        return match.group(1) if match else None
+
+    assert group(namespace_re, cluster) == "models"
+    assert group(isvc_re, cluster) == "chat-llm"
+    assert group(isvc_re, "httproute/models/chat-llm/rule/1") == "chat-llm"
+
+
 def test_burn_rate_thresholds_follow_the_objective():
-    fast = _expr("InferenceErrorBudgetFastBurn", RuleSettings(inference_availability_target=0.999))
+    fast = _expr("InferenceErrorBudgetFastBurn", RuleSettings(inference_availability_target=0.999, request_errors="knative"))
     assert "inference:request_errors:ratio_rate1h > (14.4 * 0.001)" in fast
     assert "inference:request_errors:ratio_rate30m > (6.0 * 0.001)" in fast
 

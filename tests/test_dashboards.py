@@ -8,7 +8,7 @@ import re
 import pytest
 
 from components import versions
-from components.observability.alert_rules import all_groups
+from components.observability.alert_rules import RuleSettings, all_groups
 from components.observability.dashboards import DASHBOARDS, SIDECAR_LABEL, queries, rendered_dashboards, variable_metrics
 from components.observability.metrics_catalog import METRICS, metric_names
 from tests.conftest import run_components
@@ -16,13 +16,13 @@ from tests.test_alert_rules import run_promtool, write_rules
 from tests.upstream import chart_values
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
-RECORDED = {rule["record"] for group in all_groups() for rule in group["rules"] if "record" in rule}
+RECORDED = {rule["record"] for group in all_groups(RuleSettings(request_errors="knative")) for rule in group["rules"] if "record" in rule}
 # Grafana's template variables, replaced by what Grafana would send so promtool can parse the query.
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m"}
 
 
-def models() -> dict[str, dict]:
-    return {key: json.loads(model) for key, model in rendered_dashboards().items()}
+def models(**signals) -> dict[str, dict]:
+    return {key: json.loads(model) for key, model in rendered_dashboards(**signals).items()}
 
 
 def as_promql(expr: str) -> str:
@@ -31,8 +31,12 @@ def as_promql(expr: str) -> str:
     return re.sub(r"\$\w+", ".*", expr)  # dashboard variables only appear inside =~ matchers
 
 
+# Every shape the inference dashboard takes: defaults, Knative, and an LLM behind the Envoy gateway.
+VARIANTS = [{}, {"request_errors": "knative"}, {"request_errors": "envoy-gateway", "predict_histogram": False, "vllm": True}]
+
+
 def all_queries() -> list[tuple[str, str]]:
-    return [(key, expr) for key, model in models().items() for expr in queries(model)]
+    return [(key, expr) for signals in VARIANTS for key, model in models(**signals).items() for expr in queries(model)]
 
 
 def recording_rules(exprs: list[str]) -> list[dict]:
@@ -75,12 +79,21 @@ def test_gpu_fleet_shows_utilization_memory_power_and_temperature_per_node_and_p
 
 
 def test_inference_shows_requests_latency_percentiles_errors_and_replicas():
-    exprs = " ".join(queries(models()["inference"]))
+    exprs = " ".join(queries(models(request_errors="knative")["inference"]))
     assert "rate(request_predict_seconds_count" in exprs
     for quantile in ("0.5", "0.95", "0.99"):
         assert f"histogram_quantile({quantile}, " in exprs
     assert 'response_code_class="5xx"' in exprs
     assert "kube_deployment_status_replicas_available" in exprs and "kube_deployment_spec_replicas" in exprs
+
+
+def test_inference_panels_follow_what_the_stack_measures():
+    bare = " ".join(queries(models(request_errors=None, predict_histogram=False)["inference"]))
+    assert "request_predict_seconds" not in bare and "5xx" not in bare and "vllm:" not in bare
+    assert "kube_deployment_spec_replicas" in bare
+    llm = " ".join(queries(models(request_errors="envoy-gateway", predict_histogram=False, vllm=True)["inference"]))
+    assert "vllm:num_requests_waiting" in llm and "envoy_cluster_upstream_rq_xx" in llm
+    assert "request_predict_seconds" not in llm
 
 
 def test_ray_dashboard_covers_nodes_hardware_and_work():

@@ -86,6 +86,7 @@ CHARTS = [
         ("grafana", "kube-state-metrics", "prometheus-node-exporter"),
     ),
     ChartSource(versions.ENVOY_GATEWAY, "envoyproxy/gateway charts/gateway-helm", "{version}"),
+    ChartSource(versions.METRICS_SERVER, "kubernetes-sigs/metrics-server charts/metrics-server", "metrics-server-helm-chart-{version}"),
 ]
 
 _KPS_CRDS = "charts/crds/crds"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 GROUP_PREFIX = "ai-platform"
 # prometheus_client's default histogram buckets: the KServe model server keeps them, so a latency
@@ -27,6 +27,15 @@ SLI_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 HARDWARE_XIDS = (48, 63, 64, 74, 79, 92, 94, 95, 119, 120)
 # Predictor Deployments: "<isvc>-predictor" (Standard), "<isvc>-predictor-00001-deployment" (Knative).
 PREDICTOR_DEPLOYMENTS = ".+-predictor.*"
+# Where an InferenceService's 5xx answers are counted, per deployment (metrics_catalog has the sources):
+# Knative mode: the queue-proxy sidecar; Standard mode: only a gateway in front of the predictor sees
+# status codes (the KServe model server exports latency histograms, no response codes).
+RequestErrors = Literal["knative", "envoy-gateway"]
+# Envoy Gateway names a route's xDS cluster "httproute/<namespace>/<route>/rule/<index>"; KServe names
+# an InferenceService's HTTPRoutes "<isvc>" and "<isvc>-predictor" (constants.PredictorServiceName).
+ENVOY_ROUTE_CLUSTER = "httproute/.+"
+ENVOY_NAMESPACE = "httproute/([^/]+)/.+"
+ENVOY_ISVC = "httproute/[^/]+/(.+?)(?:-predictor)?/rule/.+"
 POOL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 RUNBOOKS = {
@@ -64,6 +73,12 @@ class RuleSettings:
     mlflow_error_ratio: float = 0.05
     gpu_pools: tuple[str, ...] = field(default_factory=tuple)
     runbook_base_url: str | None = None
+    request_errors: RequestErrors | None = None
+    """What counts InferenceService responses by status code; None: nothing does, so no availability SLO."""
+    node_group_metrics: bool = True
+    """The cluster-autoscaler runs and exports per-node-group metrics; False: no pool-at-maximum alert."""
+    predict_histogram: bool = True
+    """A KServe Python runtime exports ``request_predict_seconds``; False: no latency SLO."""
 
     def __post_init__(self):
         for name in ("inference_availability_target", "inference_latency_target"):
@@ -175,13 +190,10 @@ def inference_sli_group(s: RuleSettings) -> dict[str, Any]:
     le = str(float(s.inference_latency_seconds))  # prometheus_client writes bounds as floats: "1.0"
     rules = []
     for w in SLI_WINDOWS:
-        rules.append(
-            {
-                "record": f"{ERRORS}{w}",
-                "expr": f'sum {BY_ISVC} (rate(revision_app_request_count{{response_code_class="5xx"}}[{w}]))'
-                f" / sum {BY_ISVC} (rate(revision_app_request_count[{w}]))",
-            }
-        )
+        if s.request_errors is not None:
+            rules.append({"record": f"{ERRORS}{w}", "expr": error_ratio(s.request_errors, w)})
+        if not s.predict_histogram:
+            continue
         rules.append(
             {
                 "record": f"{SLOW}{w}",
@@ -190,6 +202,31 @@ def inference_sli_group(s: RuleSettings) -> dict[str, Any]:
             }
         )
     return {"name": f"{GROUP_PREFIX}.inference-slis", "rules": rules}
+
+
+def _by_isvc_from_envoy(selector: str, window: str) -> str:
+    """Envoy's per-cluster request rate, labelled with the InferenceService its HTTPRoute serves."""
+    rate = f"rate({selector}[{window}])"
+    labelled = (
+        f'label_replace(label_replace({rate}, "namespace", "$1", "envoy_cluster_name", "{ENVOY_NAMESPACE}"),'
+        f' "inferenceservice", "$1", "envoy_cluster_name", "{ENVOY_ISVC}")'
+    )
+    return f"sum {BY_ISVC} ({labelled})"
+
+
+def error_ratio(source: RequestErrors, window: str) -> str:
+    """Share of an InferenceService's requests answered 5xx over ``window``, from ``source``."""
+    if source == "knative":
+        return (
+            f'sum {BY_ISVC} (rate(revision_app_request_count{{response_code_class="5xx"}}[{window}]))'
+            f" / sum {BY_ISVC} (rate(revision_app_request_count[{window}]))"
+        )
+    routes = f'envoy_cluster_name=~"{ENVOY_ROUTE_CLUSTER}"'
+    return (
+        _by_isvc_from_envoy(f'envoy_cluster_upstream_rq_xx{{{routes}, envoy_response_code_class="5"}}', window)
+        + " / "
+        + _by_isvc_from_envoy(f"envoy_cluster_upstream_rq_total{{{routes}}}", window)
+    )
 
 
 def burn_rate_expr(sli: str, budget: float, pairs: tuple[tuple[str, str, float], ...]) -> str:
@@ -205,7 +242,7 @@ def inference_group(s: RuleSettings) -> dict[str, Any]:
     isvc = "{{ $labels.namespace }}/{{ $labels.inferenceservice }}"
     availability = f"{s.inference_availability_target:.2%}"
     latency = f"{s.inference_latency_target:.2%} of predictions under {s.inference_latency_seconds:g}s"
-    rules = [
+    availability_rules = [
         alert(
             "InferenceErrorBudgetFastBurn",
             burn_rate_expr(ERRORS, error_budget, FAST_BURN),
@@ -224,6 +261,8 @@ def inference_group(s: RuleSettings) -> dict[str, Any]:
             f"{isvc} answers 5xx faster than its {availability} availability objective allows.",
             s,
         ),
+    ]
+    latency_rules = [
         alert(
             "InferenceLatencyBudgetFastBurn",
             burn_rate_expr(SLOW, latency_budget, FAST_BURN),
@@ -242,6 +281,10 @@ def inference_group(s: RuleSettings) -> dict[str, Any]:
             f"{isvc} is slower than its objective ({latency}) allows.",
             s,
         ),
+    ]
+    rules = [
+        *(availability_rules if s.request_errors is not None else []),
+        *(latency_rules if s.predict_histogram else []),
         alert(
             "InferenceServiceNoReadyReplicas",
             f'kube_deployment_spec_replicas{{deployment=~"{PREDICTOR_DEPLOYMENTS}"}} > 0'
@@ -349,6 +392,8 @@ def platform_group(s: RuleSettings) -> dict[str, Any]:
             s,
         ),
     ]
+    if not s.node_group_metrics:
+        rules = [rule for rule in rules if rule["alert"] != "GpuNodePoolAtMaximum"]
     return {"name": f"{GROUP_PREFIX}.platform", "rules": rules}
 
 

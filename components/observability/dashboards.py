@@ -16,6 +16,8 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.common import LegendDisplayMode, LegendPlacement
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh
 
+from .alert_rules import RequestErrors, error_ratio
+
 # The chart's default datasource (grafana.sidecar.datasources.uid in kube-prometheus-stack's values).
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="prometheus")
 # kube-prometheus-stack values: grafana.sidecar.dashboards.label / labelValue.
@@ -121,7 +123,8 @@ def gpu_fleet() -> dashboard.Dashboard:
     )
 
 
-def inference() -> dashboard.Dashboard:
+def inference(request_errors: RequestErrors | None = None, predict_histogram: bool = True, vllm: bool = False) -> dashboard.Dashboard:
+    """Panels only on what the stack's runtimes and gateway export (see ``rendered_dashboards``)."""
     ns = 'namespace=~"$namespace"'
     by_isvc = "by (namespace, inferenceservice)"
     legend = "{{namespace}}/{{inferenceservice}}"
@@ -133,34 +136,9 @@ def inference() -> dashboard.Dashboard:
             f"p{round(quantile * 100)} {legend}",
         )
 
-    return (
+    board = (
         new_dashboard("ai-platform-inference", "AI platform / Inference")
         .with_variable(label_variable("namespace", "namespace", "kube_deployment_spec_replicas"))
-        .with_row(dashboard.Row("Traffic"))
-        .with_panel(
-            graph("Predictions per second", "reqps", Query(f"sum {by_isvc} (rate(request_predict_seconds_count{{{ns}}}[{RATE}]))", legend))
-        )
-        .with_panel(graph("Prediction latency", "s", latency(0.5), latency(0.95), latency(0.99)))
-        .with_row(dashboard.Row("Errors and objectives"))
-        .with_panel(
-            graph(
-                "Error ratio (5xx, Knative queue-proxy)",
-                "percentunit",
-                Query(
-                    f'sum {by_isvc} (rate(revision_app_request_count{{{ns},response_code_class="5xx"}}[{RATE}]))'
-                    f" / sum {by_isvc} (rate(revision_app_request_count{{{ns}}}[{RATE}]))",
-                    legend,
-                ),
-            )
-        )
-        .with_panel(
-            graph(
-                "Objective SLIs over 1h: slow and failed predictions",
-                "percentunit",
-                Query(f"inference:slow_requests:ratio_rate1h{{{ns}}}", legend),
-                Query(f"inference:request_errors:ratio_rate1h{{{ns}}}", f"errors {legend}"),
-            )
-        )
         .with_row(dashboard.Row("Replicas"))
         .with_panel(
             graph(
@@ -175,6 +153,41 @@ def inference() -> dashboard.Dashboard:
             )
         )
     )
+    if predict_histogram:
+        board = (
+            board.with_row(dashboard.Row("Traffic"))
+            .with_panel(
+                graph(
+                    "Predictions per second", "reqps", Query(f"sum {by_isvc} (rate(request_predict_seconds_count{{{ns}}}[{RATE}]))", legend)
+                )
+            )
+            .with_panel(graph("Prediction latency", "s", latency(0.5), latency(0.95), latency(0.99)))
+        )
+    if vllm:
+        board = board.with_row(dashboard.Row("LLM engine (vLLM)")).with_panel(
+            graph(
+                "Requests running and waiting (the autoscaler's signal)",
+                "none",
+                Query(f"sum {by_isvc} (vllm:num_requests_running{{{ns}}})", f"running {legend}"),
+                Query(f"sum {by_isvc} (vllm:num_requests_waiting{{{ns}}})", f"waiting {legend}"),
+                width=24,
+            )
+        )
+    if predict_histogram or request_errors is not None:
+        board = board.with_row(dashboard.Row("Errors and objectives")).with_panel(objectives(request_errors, predict_histogram, ns, legend))
+    if request_errors is not None:
+        source = "Knative queue-proxy" if request_errors == "knative" else "Envoy Gateway"
+        errors = error_ratio(request_errors, RATE)
+        board = board.with_panel(graph(f"Error ratio (5xx, {source})", "percentunit", Query(errors, legend)))
+    return board
+
+
+def objectives(request_errors: RequestErrors | None, predict_histogram: bool, ns: str, legend: str) -> timeseries.Panel:
+    """The SLIs the alerts burn: slow predictions and failed requests, where something measures them."""
+    slis = [Query(f"inference:slow_requests:ratio_rate1h{{{ns}}}", legend)] if predict_histogram else []
+    if request_errors is not None:
+        slis.append(Query(f"inference:request_errors:ratio_rate1h{{{ns}}}", f"errors {legend}"))
+    return graph("Objective SLIs over 1h: slow and failed predictions", "percentunit", *slis)
 
 
 def ray_clusters() -> dashboard.Dashboard:
@@ -253,9 +266,11 @@ def render(builder: dashboard.Dashboard) -> str:
     return json.dumps(json.loads(JSONEncoder(sort_keys=True, indent=None).encode(builder.build())), sort_keys=True)
 
 
-def rendered_dashboards() -> dict[str, str]:
-    """Dashboard key -> its JSON model."""
-    return {key: render(build()) for key, build in DASHBOARDS.items()}
+def rendered_dashboards(request_errors: RequestErrors | None = None, predict_histogram: bool = True, vllm: bool = False) -> dict[str, str]:
+    """Dashboard key -> its JSON model. ``request_errors``: what counts inference 5xx (see alert_rules);
+    ``predict_histogram``: a KServe Python runtime serves; ``vllm``: a huggingface (vLLM) model serves."""
+    builders = {**DASHBOARDS, "inference": lambda: inference(request_errors, predict_histogram, vllm)}
+    return {key: render(build()) for key, build in builders.items()}
 
 
 def queries(model: dict) -> list[str]:

@@ -18,6 +18,15 @@ RAY_AUTOSCALER = "https://github.com/ray-project/ray/blob/master/python/ray/auto
 KUBE_STATE_METRICS = "https://github.com/kubernetes/kube-state-metrics/tree/main/docs/metrics/workload"
 CLUSTER_AUTOSCALER = "https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/proposals/metrics.md"
 MLFLOW = "mlflow 3.15.1 mlflow/server/prometheus_exporter.py + prometheus-flask-exporter 0.23.2 (defaults_prefix='mlflow')"
+ENVOY = (
+    "envoy v1.36.3 docs/root/configuration/upstream/cluster_manager/cluster_stats.rst (upstream_rq_xx, upstream_rq_total)"
+    " + source/common/config/well_known_names.cc (tag envoy_response_code_class, envoy_cluster_name); Envoy Gateway v1.6.1"
+    " proxies serve them on 19001 /stats/prometheus"
+)
+VLLM = (
+    "vllm 0.24.0 (kserve v0.20.0 python/huggingfaceserver/uv.lock) vllm/v1/metrics/loggers.py PrometheusStatLogger, registered"
+    " in prometheus_client's registry that KServe's /metrics serves (python/kserve/kserve/protocol/rest/server.py)"
+)
 PROMETHEUS = "https://prometheus.io/docs/concepts/jobs_instances/#automatically-generated-labels-and-time-series"
 
 # metric name as scraped -> where the name comes from
@@ -40,6 +49,12 @@ METRICS: dict[str, str] = {
     "request_predict_seconds_sum": KSERVE,
     # Knative queue-proxy (InferenceServices in Knative mode)
     "revision_app_request_count": KNATIVE,
+    # Envoy proxies of Envoy Gateway (Standard mode behind the IngressGateway)
+    "envoy_cluster_upstream_rq_xx": ENVOY,
+    "envoy_cluster_upstream_rq_total": ENVOY,
+    # vLLM engine inside KServe's Hugging Face runtime (model format huggingface)
+    "vllm:num_requests_waiting": VLLM,
+    "vllm:num_requests_running": VLLM,
     # Ray nodes (port 8080, "metrics") and the KubeRay in-tree autoscaler
     "ray_node_cpu_utilization": RAY,
     "ray_node_cpu_count": RAY,
@@ -64,6 +79,43 @@ METRICS: dict[str, str] = {
     "cluster_autoscaler_node_group_max_count": CLUSTER_AUTOSCALER,
     # MLflow tracking server started with --expose-prometheus
     "mlflow_http_request_total": MLFLOW,
+}
+
+PREDICT_HISTOGRAM_FORMATS = ("sklearn", "xgboost")
+"""Model formats whose KServe runtime records ``request_predict_seconds``: kserve/model.py times
+``Model.__call__`` (the v1/v2 predict routes); vLLM's OpenAI routes, TorchServe and Triton do not."""
+
+# metric name -> what produces it; ``PRODUCED_BY`` keys are what a stack can deploy (tests map each to
+# the rendered objects that prove it is deployed, in the mode the stack uses).
+PRODUCERS: dict[str, str] = {
+    "up": "prometheus",
+    "revision_app_request_count": "knative-queue-proxy",
+    "envoy_cluster_upstream_rq_xx": "envoy-proxy",
+    "envoy_cluster_upstream_rq_total": "envoy-proxy",
+    "vllm:num_requests_waiting": "vllm",
+    "vllm:num_requests_running": "vllm",
+    "autoscaler_active_nodes": "ray-autoscaler",
+    "autoscaler_pending_nodes": "ray-autoscaler",
+    "autoscaler_failed_create_nodes_total": "ray-autoscaler",
+    "mlflow_http_request_total": "mlflow",
+    **{name: "dcgm-exporter" for name in METRICS if name.startswith("DCGM_FI_")},
+    **{name: "kserve-model-server" for name in METRICS if name.startswith("request_predict_seconds")},
+    **{name: "ray" for name in METRICS if name.startswith("ray_")},
+    **{name: "kube-state-metrics" for name in METRICS if name.startswith("kube_")},
+    **{name: "cluster-autoscaler" for name in METRICS if name.startswith("cluster_autoscaler_")},
+}
+PRODUCED_BY = {
+    "prometheus": "kube-prometheus-stack (Prometheus' own series per target)",
+    "kube-state-metrics": "kube-prometheus-stack's kube-state-metrics subchart",
+    "dcgm-exporter": "the GPU Operator's DCGM exporter",
+    "kserve-model-server": "an InferenceService served by a KServe Python runtime",
+    "knative-queue-proxy": "an InferenceService in KServe's Knative mode",
+    "envoy-proxy": "the IngressGateway's Envoy proxies in front of Standard-mode InferenceServices",
+    "vllm": "an InferenceService of model format huggingface (KServe's Hugging Face runtime, vLLM backend)",
+    "ray": "a RayCluster's nodes",
+    "ray-autoscaler": "a RayCluster with KubeRay's in-tree autoscaler",
+    "cluster-autoscaler": "the ClusterAutoscaler (EKS), with --emit-per-nodegroup-metrics",
+    "mlflow": "the ModelRegistry's MLflow server, run with --expose-prometheus",
 }
 
 # PromQL words that are not metric names (operators, modifiers, literals).

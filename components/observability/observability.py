@@ -24,7 +24,7 @@ from ..core.network_policy import API_SERVER, WEBHOOK_CALLS, Allow, Isolation
 from ..core.problems import InputError, Problem
 from ..core.types import Name, matches
 from ..core.util import explicit_depends_on
-from .alert_rules import KSERVE_LATENCY_BUCKETS, POOL_NAME, RuleSettings, prometheus_rules
+from .alert_rules import KSERVE_LATENCY_BUCKETS, POOL_NAME, RequestErrors, RuleSettings, prometheus_rules
 from .dashboards import SIDECAR_LABEL, rendered_dashboards
 
 ISOLATION = Isolation(
@@ -86,6 +86,19 @@ class ObservabilityArgs(ObservabilityOptions):
     """Labels of the MinIO pods (the official chart's)."""
     object_store_metrics_port: str = "http"
     """Container port name of MinIO's S3 API, which serves its metrics."""
+    request_errors: RequestErrors | None = None
+    """What counts InferenceService responses by status code, for the availability SLO: ``knative``
+    (KServe's Knative mode: the queue-proxy) or ``envoy-gateway`` (Standard mode behind the
+    IngressGateway: the Envoy proxies, which this component then scrapes). Unset: nothing counts them
+    (Standard mode without a gateway), so only the latency SLO and the no-ready-replica alert exist."""
+    predict_histogram: bool = True
+    """A KServe Python runtime (sklearn, xgboost) serves, exporting ``request_predict_seconds``: the
+    latency SLO and panels read it. False: no latency SLO (vLLM's OpenAI routes do not record it)."""
+    cluster_autoscaler: bool = True
+    """A ClusterAutoscaler exports per-node-group metrics, which the pool-at-maximum alert reads;
+    False (no cluster-autoscaler, e.g. kind): no such alert."""
+    vllm_metrics: bool = False
+    """A huggingface (vLLM) model serves: the inference dashboard shows its queue."""
 
 
 def problems(options: ObservabilityOptions) -> list[Problem]:
@@ -126,6 +139,9 @@ def rule_settings(a: ObservabilityArgs) -> RuleSettings:
         inference_latency_target=a.inference_latency_target,
         inference_latency_seconds=a.inference_latency_seconds,
         runbook_base_url=a.runbook_base_url,
+        request_errors=a.request_errors,
+        predict_histogram=a.predict_histogram,
+        node_group_metrics=a.cluster_autoscaler,
     )
 
 
@@ -247,6 +263,11 @@ def pod_monitors(a: ObservabilityArgs) -> dict[str, dict[str, Any]]:
             [_endpoint("minio", path="/minio/v2/metrics/cluster", port=a.object_store_metrics_port)],
         ),
     }
+    if a.request_errors == "envoy-gateway":
+        # Envoy Gateway's proxies serve Envoy's stats on 19001 /stats/prometheus (its bootstrap's stats
+        # listener; the EnvoyProxy CRD's telemetry.metrics.prometheus describes that endpoint).
+        proxy = {"app.kubernetes.io/component": "proxy", "app.kubernetes.io/managed-by": "envoy-gateway"}
+        monitors["envoy-proxies"] = ({"matchLabels": proxy}, [_endpoint("envoy-proxy", path="/stats/prometheus", portNumber=19001)])
     return {
         name: {"namespaceSelector": {"any": True}, "selector": selector, "podMetricsEndpoints": endpoints}
         for name, (selector, endpoints) in monitors.items()
@@ -308,7 +329,7 @@ class Observability(pulumi.ComponentResource):
             self._custom_resource("PodMonitor", f"{name}-{monitor}", spec)
         for domain, groups in prometheus_rules(settings).items():
             self._custom_resource("PrometheusRule", f"{name}-{domain}", {"groups": groups})
-        for key, model in rendered_dashboards().items():
+        for key, model in rendered_dashboards(a.request_errors, a.predict_histogram, a.vllm_metrics).items():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{key}",
                 metadata={"name": f"{name}-dashboard-{key}", "namespace": self.namespace, "labels": dict(SIDECAR_LABEL)},
