@@ -6,7 +6,8 @@ Writes ``plan.json`` (every resource with urn, type, parent, provider, dependenc
 inputs, secrets masked), ``manifests/<component>.yaml`` (every Kubernetes object),
 ``helm/<release>.yaml`` (chart, version and values of every Helm release) and ``graph.mmd`` /
 ``graph.dot`` / ``graph.svg`` (the components and what each waits for, see ``offline/graph.py``;
-the SVG when Graphviz is installed), then prints a summary.
+the SVG when Graphviz is installed) and ``placement.txt`` / ``placement.json`` (where every pod
+lands, see ``offline/scheduling.py``), then prints a summary and the placement table.
 No cloud credentials, Pulumi CLI or cluster needed; the output is byte-identical between runs.
 """
 
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-    from offline import deploy_time
+    from offline import deploy_time, scheduling
     from stacks.errors import ConfigError
 
     started = time.perf_counter()
@@ -169,9 +170,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = options.out or options.root / "build" / options.stack
     write(recording, out)
+    objects = [o for group in kubernetes_objects(recording).values() for o in group]
+    placement_text, placement_data = scheduling.report(options.stack, objects, options.root)
+    scheduling.write(out, placement_text, placement_data)
     print(summary(recording))
     print()
     print(deploy_time.report(recording))
+    print()
+    print(placement_text, end="")
     print(f"\nwrote {out} in {time.perf_counter() - started:.2f}s")
     return 0
 
