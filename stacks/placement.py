@@ -33,7 +33,7 @@ TOLERATE_ALL = ({"operator": "Exists"},)
 # charts/aws-vpc-cni/values.yaml resources.requests), kube-proxy 100m CPU (EKS's kube-proxy
 # manifest), the EBS CSI node plugin 10m / 40Mi for each of its three containers
 # (aws-ebs-csi-driver charts values node.resources and sidecars). The Pod Identity agent sets no
-# requests. Not yet vendored: see the report in offline/scheduling.py's docstring.
+# requests. These four are from the add-ons' manifests as we know them, not yet vendored under upstream/.
 EKS_ADDON_DAEMONSETS = (
     DaemonSetModel("aws-node", Resources(25, 0, 1), tolerations=TOLERATE_ALL),
     DaemonSetModel("kube-proxy", Resources(100, 0, 1), tolerations=TOLERATE_ALL),
