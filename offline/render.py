@@ -9,7 +9,8 @@ inputs, secrets masked), ``manifests/<component>.yaml`` (every Kubernetes object
 Helm SDK renders it from the chart cache, see ``offline/charts.py``; skipped, with one line saying so,
 when the cache is empty) and ``graph.mmd`` /
 ``graph.dot`` / ``graph.svg`` (the components and what each waits for, see ``offline/graph.py``;
-the SVG when Graphviz is installed), then prints a summary.
+the SVG when Graphviz is installed) and ``placement.txt`` / ``placement.json`` (where every pod
+lands, see ``offline/scheduling.py``), then prints a summary and the placement table.
 No cloud credentials, Pulumi CLI or cluster needed; the output is byte-identical between runs.
 """
 
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-    from offline import deploy_time
+    from offline import deploy_time, scheduling
     from stacks.errors import ConfigError
 
     started = time.perf_counter()
@@ -198,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = options.out or options.root / "build" / options.stack
     write(recording, out)
+    objects = [o for group in kubernetes_objects(recording).values() for o in group]
+    placement_text, placement_data = scheduling.report(options.stack, objects, options.root)
+    scheduling.write(out, placement_text, placement_data)
     print(summary(recording))
     print()
     print(deploy_time.report(recording))
@@ -208,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         expansions = expand(recording)
         write_charts(expansions, out)
         print(charts_summary(expansions))
+    print()
+    print(placement_text, end="")
     print(f"\nwrote {out} in {time.perf_counter() - started:.2f}s")
     return 0
 

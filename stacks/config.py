@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from components.cluster.capacity import NodeCapacityOptions
 from components.cluster.cluster_autoscaler import ClusterAutoscalerOptions
 from components.cluster.eks_cluster import EksClusterOptions
 from components.cluster.gpu_node_pool import GpuNodePoolOptions
@@ -58,6 +59,8 @@ class ClusterConfig(EksClusterOptions):
     # provider: existing
     kubeconfig_context: str | None = None
     """Context of the local kubeconfig (existing clusters only); default ``kind-<name>``."""
+    node_capacity: NodeCapacityOptions = NodeCapacityOptions()
+    """Size of the existing cluster's one node for the scheduling model (default: 8 CPUs, 16 GiB, 110 pods)."""
     # provider: eks
     vpc: VpcConfig = VpcConfig()  # pyright: ignore[reportIncompatibleVariableOverride]  (frozen: read-only, so a subtype is safe)
     """The cluster's network."""
@@ -71,6 +74,7 @@ EKS_ONLY_CLUSTER_KEYS = (
     "control_plane_logs",
     "log_retention_days",
     "system_node_group",
+    "cpu_node_group",
     "addon_versions",
     "deletion_protection",
 )

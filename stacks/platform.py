@@ -73,7 +73,7 @@ def build_platform(config: StackConfig) -> Platform:
         platform.model_registry = _model_registry(platform, config, k8s_opts)
     if config.platform.ray_clusters:
         platform.kuberay = _kuberay(config, monitored_opts)
-        platform.ray_clusters = [_ray_cluster(platform, cluster, k8s_opts) for cluster in config.platform.ray_clusters]
+        platform.ray_clusters = [_ray_cluster(platform, cluster, config, k8s_opts) for cluster in config.platform.ray_clusters]
     if config.platform.kserve.enabled:
         if config.platform.kserve.ingress_gateway.enabled:
             platform.ingress_gateway = _ingress_gateway(config, k8s_opts)
@@ -257,12 +257,20 @@ def _kuberay(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
     return KubeRayOperator("kuberay-operator", args, opts)
 
 
-def _ray_cluster(platform: Platform, cluster: RayClusterConfig, opts: pulumi.ResourceOptions) -> Any:
+def _ray_cluster(platform: Platform, cluster: RayClusterConfig, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
     from components.compute.ray_cluster import RayCluster, RayClusterArgs, RayWorkerGroupArgs
+    from stacks.placement import cpu_pool_selector
 
     pools = _pools_by_name(platform)
     groups = [inject(RayWorkerGroupArgs, g, gpu_pool=pools[g.gpu_pool] if g.gpu_pool else None) for g in cluster.worker_groups]
-    args = inject(RayClusterArgs, cluster, operator=platform.kuberay, store=platform.object_store, worker_groups=groups)
+    args = inject(
+        RayClusterArgs,
+        cluster,
+        operator=platform.kuberay,
+        store=platform.object_store,
+        worker_groups=groups,
+        cpu_node_selector=cpu_pool_selector(config),
+    )
     return RayCluster(cluster.name, args, opts)
 
 

@@ -29,6 +29,10 @@ def cross_field_problems(config: StackConfig) -> list[Problem]:
     problems += _observability_problems(config)
     problems += _ray_problems(config)
     problems += _access_problems(config)
+    if not problems:  # the model needs a coherent config: pools that exist, sizes that parse
+        from stacks.placement import placement_problems
+
+        problems += placement_problems(config)
     return problems
 
 
@@ -171,6 +175,18 @@ def _cluster_problems(config: StackConfig) -> list[Problem]:
     if not config.is_eks:
         return _existing_cluster_problems(config)
     problems = under(("cluster",), eks_cluster_problems(cluster))
+    if "node_capacity" in cluster.model_fields_set:
+        problems.append(
+            Problem(
+                ("cluster", "node_capacity"), "only valid with cluster.provider 'existing' (EKS pools are sized from their instance types)"
+            )
+        )
+    if cluster.cpu_node_group is not None:
+        problems += [
+            Problem(("gpu_pools", i, "name"), "'cpu' is the CPU node group's pool label; choose another name")
+            for i, pool in enumerate(config.platform.gpu_pools)
+            if pool.name == "cpu"
+        ]
     if not config.region:
         problems.append(
             Problem(("aws:region",), "required for cluster.provider 'eks'; set it with `pulumi config set aws:region us-west-2`")

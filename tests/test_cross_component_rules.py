@@ -20,6 +20,8 @@ EKS = {
         "provider": "eks",
         "name": "ai-test",
         "endpoint": {"publicAccess": False},
+        # Ray heads and CPU workers need a home: the system nodes (m7i.xlarge) are too small.
+        "cpuNodeGroup": {"maxSize": 4},
     },
     "gpuPools": [
         # one node of g6e.xlarge has 1 GPU; p5.48xlarge has 8
@@ -143,7 +145,8 @@ def test_ray_bucket_must_be_one_of_the_stores_buckets():
 
 
 def test_ray_worker_group_names_an_existing_gpu_pool():
-    group = {"name": "gpu", "gpus": 1, "gpuPool": "missing"}
+    # 2 CPUs / 8 GiB: a g6e.xlarge node has 3.47 CPU free after its DaemonSets (the default 4 would not fit)
+    group = {"name": "gpu", "gpus": 1, "cpu": 2, "memoryGib": 8, "gpuPool": "missing"}
     found = problems(ray({"name": "train", "workerGroups": [{"name": "cpu"}, group]}))
     assert found["ai-platform:rayClusters[0].workerGroups[1].gpuPool"] == ["no GPU pool named 'missing' (pools: inference, training)"]
     assert problems(ray({"name": "train", "workerGroups": [{"name": "cpu"}, {**group, "gpuPool": "inference"}]})) == {}

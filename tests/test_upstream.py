@@ -8,6 +8,7 @@ The chart cache is outside the repository: the rendering test skips only when it
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,9 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_refreshing_from_shared_reproduces_the_vendored_files(tmp_path):
     if not (SHARED / "charts" / "src").is_dir():
         pytest.skip(f"drift check only: {SHARED} (the workspace's upstream copies) is absent; upstream/ is used as committed")
+    # instance-types.json comes from other sources (tools/refresh_instance_types.py); refresh keeps it.
+    (tmp_path / "upstream").mkdir()
+    shutil.copyfile(UPSTREAM_DIR / refresh_upstream.INSTANCE_TYPES, tmp_path / "upstream" / refresh_upstream.INSTANCE_TYPES)
     refresh_upstream.refresh(tmp_path / "upstream", refresh_upstream.LocalCharts(SHARED))
     fresh, committed = _files(tmp_path / "upstream"), _files(UPSTREAM_DIR)
     assert sorted(fresh) == sorted(committed)
@@ -54,7 +58,7 @@ def test_every_vendored_crd_is_one_custom_resource_definition():
 def test_the_readme_names_every_vendored_file():
     readme = (UPSTREAM_DIR / "README.md").read_text()
     for name in _files(UPSTREAM_DIR):
-        if name.startswith("crds/"):
+        if name.startswith("crds/") or name == refresh_upstream.INSTANCE_TYPES:
             assert name in readme, name
         elif name != "README.md":
             folder, _, inside = name.removeprefix("charts/").partition("/")

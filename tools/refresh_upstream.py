@@ -35,6 +35,7 @@ from components import versions  # noqa: E402
 from components.versions import Chart  # noqa: E402
 
 DEFAULT_OUT = ROOT / "upstream"
+INSTANCE_TYPES = "instance-types.json"
 
 
 @dataclass(frozen=True)
@@ -195,9 +196,14 @@ def _expand_subcharts(chart_dir: Path) -> None:
 
 def refresh(out: Path, source: LocalCharts | RemoteCharts) -> list[Path]:
     """Write every vendored file under ``out`` (emptied first); return the files written."""
+    # instance-types.json has its own tool (tools/refresh_instance_types.py, from other sources): kept.
+    kept = (out / INSTANCE_TYPES).read_bytes() if (out / INSTANCE_TYPES).is_file() else None
     if out.exists():
         shutil.rmtree(out)
+    out.mkdir(parents=True)
     written = []
+    if kept is not None:
+        (out / INSTANCE_TYPES).write_bytes(kept)
     for entry in CHARTS:
         written += _write_chart(out / "charts" / entry.key, entry, source)
     for crd in CRDS:
@@ -282,6 +288,17 @@ def readme_text(out: Path) -> str:
             lines.append(f"| crds/{crd.file} | {where} | {crd.chart.version} |")
         else:
             lines.append(f"| crds/{crd.file} | github.com/{crd.repo} `{crd.path}` | tag {crd.tag} |")
+    lines += [
+        "",
+        "## EC2 instance facts",
+        "",
+        f"`{INSTANCE_TYPES}`: vCPU, memory and GPUs per instance type from github.com/kubernetes/autoscaler",
+        "`cluster-autoscaler/cloudprovider/aws/ec2_instance_types.go` (tag cluster-autoscaler-1.35.0, commit",
+        "25fc5c74f6b0f2382b65f76edc08e15ac9f41da7), ENIs and IPv4 addresses per ENI from github.com/awslabs/amazon-eks-ami",
+        "`nodeadm/internal/kubelet/instance-info.jsonl` (commit 81fec2e895854f599974fe4d3d72f61c0a9aaffa); only the",
+        "types of the GPU catalog and the system / CPU node groups. Made by `python tools/refresh_instance_types.py`",
+        "(kept as is by this tool); the sources and commits are also in the file.",
+    ]
     lines += ["", "All are Apache-2.0 licensed by their projects.", ""]
     return "\n".join(lines)
 

@@ -32,6 +32,10 @@ NODE_POLICIES = (
     f"{MANAGED}/AmazonEC2ContainerRegistryPullOnly",
 )
 SYSTEM_ROLE_LABEL = f"{LABEL_PREFIX}/node-role"
+WORKLOAD_ROLE = "workloads"
+"""``node-role`` label value of the CPU node group."""
+CPU_POOL = "cpu"
+"""``ai-platform.io/pool`` label value of the CPU node group: Ray heads and CPU workers select it."""
 EKS_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
 """Kubernetes minors in EKS standard support (late 2026)."""
 EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
@@ -65,6 +69,27 @@ class SystemNodeGroupOptions(Options):
     """Root volume size."""
 
 
+class CpuNodeGroupOptions(Options):
+    """The general-purpose node group for work that needs no GPU (``cluster.cpuNodeGroup``): Ray
+    heads and CPU workers, notebooks, batch jobs. Untainted, so anything without a GPU may land
+    there; the platform's controllers keep to the system nodes through their node selector, and
+    Ray selects this group (``ai-platform.io/pool: cpu``) so it never crowds the system nodes.
+    The cluster-autoscaler grows and shrinks it like the GPU pools."""
+
+    instance_types: list[InstanceType] = Field(default=["m7i.4xlarge"], min_length=1)
+    """Instance types; the autoscaler plans with the first, so list the same size first."""
+    capacity_type: Literal["onDemand", "spot"] = "onDemand"
+    """``spot`` costs less and may be reclaimed (a Ray head should not be)."""
+    min_size: int = Field(default=0, ge=0, le=1000)
+    """Fewest nodes; 0 lets the group scale to zero when nothing runs."""
+    desired_size: int = Field(default=0, ge=0, le=1000)
+    """Nodes at creation (the autoscaler owns the count afterwards)."""
+    max_size: int = Field(default=10, ge=1, le=1000)
+    """Most nodes the autoscaler may start."""
+    disk_size_gib: int = Field(default=100, ge=20, le=16000)
+    """Root volume size (images such as Ray's are several GiB)."""
+
+
 class EksClusterOptions(Options):
     """What a caller or a stack file sets for an EKS cluster (``cluster``, provider ``eks``)."""
 
@@ -84,6 +109,9 @@ class EksClusterOptions(Options):
     """Retention of the control plane log group."""
     system_node_group: SystemNodeGroupOptions = SystemNodeGroupOptions()
     """The node group for platform controllers."""
+    cpu_node_group: CpuNodeGroupOptions | None = None
+    """A general-purpose node group that scales (Ray heads and CPU workers). Unset: none, and
+    work without a GPU must fit the system nodes."""
     addon_versions: dict[EksAddon, AddonVersion] = {}
     """Pinned EKS add-on versions; unset add-ons get EKS's default for the Kubernetes minor, fixed at creation."""
     deletion_protection: bool = True
@@ -119,6 +147,8 @@ def problems(options: EksClusterOptions) -> list[Problem]:
     found += [p.under("vpc") for p in vpc_problems(options.vpc)]
     found += [p.under("endpoint") for p in endpoint_problems(options.endpoint)]
     found += [p.under("system_node_group") for p in size_problems(options.system_node_group)]
+    if options.cpu_node_group is not None:
+        found += [p.under("cpu_node_group") for p in size_problems(options.cpu_node_group)]
     return found
 
 
@@ -208,6 +238,7 @@ class EksCluster(EksClusterBase):
         early_addons = self._early_addons()
         system_nodes = self._system_node_group(a.system_node_group, node_role, early_addons)
         late_addons = self._late_addons(system_nodes)
+        self.cpu_node_group = self._cpu_node_group(a.cpu_node_group, node_role, early_addons) if a.cpu_node_group else None
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
@@ -351,6 +382,32 @@ class EksCluster(EksClusterBase):
             tags=self.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
+
+    def _cpu_node_group(self, group: CpuNodeGroupOptions, role: aws.iam.Role, after: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+        from .gpu_node_pool import CAPACITY_TYPES, tag_autoscaling_group
+
+        name = f"{self._name}-{CPU_POOL}"
+        labels = {SYSTEM_ROLE_LABEL: WORKLOAD_ROLE, f"{LABEL_PREFIX}/pool": CPU_POOL}
+        # Scaling from zero, the autoscaler knows a node's labels only from these ASG tags.
+        template_tags = {f"k8s.io/cluster-autoscaler/node-template/label/{k}": v for k, v in labels.items()}
+        template = node_launch_template(name, root_volume_gib=group.disk_size_gib, tags=self.tags, parent=self)
+        node_group = aws.eks.NodeGroup(
+            name,
+            cluster_name=self.cluster_name,
+            node_role_arn=role.arn,
+            subnet_ids=self.private_subnet_ids,
+            instance_types=list(group.instance_types),
+            ami_type="AL2023_x86_64_STANDARD",
+            capacity_type=CAPACITY_TYPES[group.capacity_type],
+            scaling_config={"min_size": group.min_size, "desired_size": group.desired_size, "max_size": group.max_size},
+            update_config={"max_unavailable": 1},
+            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            labels=labels,
+            tags={**self.tags, **template_tags},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after, ignore_changes=["scalingConfig.desiredSize"]),
+        )
+        tag_autoscaling_group(name, node_group, template_tags, parent=self)
+        return node_group
 
     # ------------------------------------------------------------ add-ons
 

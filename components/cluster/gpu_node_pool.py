@@ -308,12 +308,16 @@ class GpuNodePool(pulumi.ComponentResource):
         ]
 
     def _tag_autoscaling_group(self, tags: dict[str, str]) -> None:
-        # Managed node groups do not copy their tags to the ASG, where the autoscaler reads them.
-        asg_name = self.node_group.resources.apply(_autoscaling_group_name)
-        for key, value in sorted(tags.items()):
-            aws.autoscaling.Tag(
-                f"{self.name}-asg-{re.sub(r'[^A-Za-z0-9.-]+', '-', key.removeprefix(AUTOSCALER_TAG + '/'))}",
-                autoscaling_group_name=asg_name,
-                tag={"key": key, "value": value, "propagate_at_launch": False},
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        tag_autoscaling_group(self.name, self.node_group, tags, parent=self)
+
+
+def tag_autoscaling_group(name: str, node_group: aws.eks.NodeGroup, tags: dict[str, str], *, parent: pulumi.Resource) -> None:
+    """Copy ``tags`` to the node group's ASG: managed node groups do not, and the autoscaler reads them there."""
+    asg_name = node_group.resources.apply(_autoscaling_group_name)
+    for key, value in sorted(tags.items()):
+        aws.autoscaling.Tag(
+            f"{name}-asg-{re.sub(r'[^A-Za-z0-9.-]+', '-', key.removeprefix(AUTOSCALER_TAG + '/'))}",
+            autoscaling_group_name=asg_name,
+            tag={"key": key, "value": value, "propagate_at_launch": False},
+            opts=pulumi.ResourceOptions(parent=parent),
+        )

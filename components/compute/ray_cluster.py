@@ -208,6 +208,9 @@ class RayClusterArgs(RayClusterOptions):
     account. Unset: no store access."""
     worker_groups: Sequence[RayWorkerGroupArgs] = ()  # pyright: ignore[reportIncompatibleVariableOverride]
     """CPU and GPU worker groups, each with the pool it runs on. Empty: the head alone."""
+    cpu_node_selector: dict[str, str] = {}
+    """Node selector of the head and of the groups without a GPU pool (the stack's CPU node group).
+    Empty: any untainted node that fits."""
 
 
 # ---------------------------------------------------------------- validation
@@ -353,7 +356,12 @@ def ray_container(name: str, *, image: str, resources: dict, env: pulumi.Input[l
 
 
 def pod_template(
-    container: dict, *, service_account: pulumi.Input[str], object_store_mib: int, gpu_pool: NodePool | None = None
+    container: dict,
+    *,
+    service_account: pulumi.Input[str],
+    object_store_mib: int,
+    gpu_pool: NodePool | None = None,
+    node_selector: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "serviceAccountName": service_account,
@@ -364,10 +372,19 @@ def pod_template(
     if gpu_pool is not None:
         spec["nodeSelector"] = dict(gpu_pool.node_selector)
         spec["tolerations"] = [dict(t) for t in gpu_pool.tolerations]
+    elif node_selector:
+        spec["nodeSelector"] = dict(node_selector)
     return {"spec": spec}
 
 
-def head_group(h: RayHeadGroupArgs, *, image: str, service_account: pulumi.Input[str], env: pulumi.Input[list]) -> dict[str, Any]:
+def head_group(
+    h: RayHeadGroupArgs,
+    *,
+    image: str,
+    service_account: pulumi.Input[str],
+    env: pulumi.Input[list],
+    node_selector: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     store = object_store_mib(h)
     resources = container_resources(cpu=h.cpu, memory_gib=h.memory_gib)
     container = ray_container("ray-head", image=image, resources=resources, env=env, ports=HEAD_PORTS)
@@ -375,12 +392,18 @@ def head_group(h: RayHeadGroupArgs, *, image: str, service_account: pulumi.Input
         "serviceType": HEAD_SERVICE_TYPE,
         "enableIngress": False,
         "rayStartParams": ray_start_params(cpu=h.cpu if h.run_tasks else 0, gpus=0, object_store_mib=store),
-        "template": pod_template(container, service_account=service_account, object_store_mib=store),
+        "template": pod_template(container, service_account=service_account, object_store_mib=store, node_selector=node_selector),
     }
 
 
 def worker_group(
-    g: RayWorkerGroupArgs, *, image: str, gpu_image: str, service_account: pulumi.Input[str], env: pulumi.Input[list]
+    g: RayWorkerGroupArgs,
+    *,
+    image: str,
+    gpu_image: str,
+    service_account: pulumi.Input[str],
+    env: pulumi.Input[list],
+    node_selector: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     store = object_store_mib(g)
     resources = container_resources(cpu=g.cpu, memory_gib=g.memory_gib, gpus=g.gpus)
@@ -392,7 +415,9 @@ def worker_group(
         "minReplicas": g.min_replicas,
         "maxReplicas": g.max_replicas,
         "rayStartParams": ray_start_params(cpu=g.cpu, gpus=g.gpus, object_store_mib=store),
-        "template": pod_template(container, service_account=service_account, object_store_mib=store, gpu_pool=g.gpu_pool),
+        "template": pod_template(
+            container, service_account=service_account, object_store_mib=store, gpu_pool=g.gpu_pool, node_selector=node_selector
+        ),
     }
 
 
@@ -421,9 +446,10 @@ def ray_cluster_spec(a: RayClusterArgs, *, service_account: pulumi.Input[str], e
     spec: dict[str, Any] = {
         "rayVersion": RAY_VERSION,
         "enableInTreeAutoscaling": a.autoscaling,
-        "headGroupSpec": head_group(a.head, image=image, service_account=service_account, env=env),
+        "headGroupSpec": head_group(a.head, image=image, service_account=service_account, env=env, node_selector=a.cpu_node_selector),
         "workerGroupSpecs": [
-            worker_group(g, image=image, gpu_image=gpu_image, service_account=service_account, env=env) for g in a.worker_groups
+            worker_group(g, image=image, gpu_image=gpu_image, service_account=service_account, env=env, node_selector=a.cpu_node_selector)
+            for g in a.worker_groups
         ],
     }
     if a.autoscaling:
