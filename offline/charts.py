@@ -39,6 +39,12 @@ def is_empty() -> bool:
     return not directory.is_dir() or not any(p.joinpath("Chart.yaml").is_file() for p in directory.iterdir())
 
 
+def missing(releases: dict[str, dict[str, Any]]) -> list[str]:
+    """``<chart>-<version>`` of every release whose chart the cache lacks."""
+    wanted = {f"{c.name}-{c.version}" for c in (release_chart(r) for r in releases.values())}
+    return sorted(name for name in wanted if not (cache_dir() / name / "Chart.yaml").is_file())
+
+
 def chart_path(chart: Chart) -> Path:
     """The unpacked ``chart`` at its pinned version; :class:`ChartCacheMissError` says how to fill the cache."""
     path = cache_dir() / f"{chart.name}-{chart.version}"

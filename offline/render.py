@@ -206,8 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(deploy_time.report(recording))
     print()
-    if charts.is_empty():
-        print(f"charts: not expanded: the chart cache {charts.cache_dir()} is empty ({charts.FILL_HINT})")
+    absent = charts.missing(helm_releases(recording))
+    if absent:
+        print(f"charts: not expanded: the chart cache {charts.cache_dir()} lacks {', '.join(absent)} ({charts.FILL_HINT})")
     else:
         expansions = expand(recording)
         write_charts(expansions, out)
