@@ -121,6 +121,7 @@ def test_grant_read_write_is_least_privilege_on_the_buckets_and_key(s3):
         [f"arn:aws:s3:::acme-ml-{b}{suffix}" for b in ("models", "datasets") for suffix in ("", "/*")]
     )
     assert kms_statement["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    assert kms_statement["Resource"] == "arn:aws:kms:us-west-2:123456789012:store-buckets", "the store's key, and only it"
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     association = s3.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "trainer")
