@@ -157,6 +157,13 @@ def test_three_zones_must_be_distinct():
     assert config_problems(raw) == [("ai-platform:cluster.vpc.availabilityZones", f"must list 3 distinct zones (got {zones})")]
 
 
+@pytest.mark.parametrize("prefix, valid", [(15, False), (16, True), (20, True), (21, False)])
+def test_the_vpc_range_is_a_16_to_a_20(prefix, valid):
+    raw = {**EKS, "cluster": {**EKS["cluster"], "vpc": {"cidr": f"10.0.0.0/{prefix}"}}}
+    expected = [] if valid else [("ai-platform:cluster.vpc.cidr", f"prefix must be /16 to /20 (got /{prefix})")]
+    assert config_problems(raw) == expected
+
+
 # ------------------------------------------------------------------ InferenceService.problems
 
 
