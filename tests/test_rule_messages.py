@@ -17,6 +17,8 @@ from components.compute.ray_cluster import RayClusterOptions
 from components.compute.ray_cluster import problems as ray_cluster_problems
 from components.serving.inference_service import InferenceServiceOptions
 from components.serving.inference_service import problems as inference_service_problems
+from components.serving.kserve import KServeArgs
+from components.serving.kserve import problems as kserve_problems
 from stacks.config import parse_stack_config
 from stacks.errors import ConfigError
 
@@ -162,6 +164,77 @@ def test_the_vpc_range_is_a_16_to_a_20(prefix, valid):
     raw = {**EKS, "cluster": {**EKS["cluster"], "vpc": {"cidr": f"10.0.0.0/{prefix}"}}}
     expected = [] if valid else [("ai-platform:cluster.vpc.cidr", f"prefix must be /16 to /20 (got /{prefix})")]
     assert config_problems(raw) == expected
+
+
+NOT_A_GPU = (
+    "is not a GPU instance type; allowed families: g4dn, g5, g6, g6e, p4d, p4de, p5, p5e, p5en, p6-b200 (e.g. g6e.2xlarge, p5.48xlarge)"
+)
+MIG_PROFILES = "all-balanced, all-1g.5gb, all-1g.10gb, all-2g.10gb, all-3g.20gb, all-4g.20gb, all-7g.40gb"
+
+
+@pytest.mark.parametrize(
+    "section, expected",
+    [
+        (
+            {"cluster": {**EKS["cluster"], "endpoint": {"publicAccess": False, "publicAccessCidrs": ["198.51.100.0/24"]}}},
+            [("ai-platform:cluster.endpoint.publicAccessCidrs", "only valid with publicAccess: true")],
+        ),
+        (
+            {"cluster": {**EKS["cluster"], "endpoint": {"publicAccess": True}}},
+            [
+                (
+                    "ai-platform:cluster.endpoint.publicAccessCidrs",
+                    "list the source CIDRs allowed on the public endpoint (required with publicAccess: true)",
+                )
+            ],
+        ),
+        (
+            {"gpuPools": [{"name": "p", "instanceTypes": ["m5.xlarge", "c5.xlarge"], "maxSize": 2}]},
+            [
+                ("ai-platform:gpuPools[0].instanceTypes[0]", f"'m5.xlarge' {NOT_A_GPU}"),
+                ("ai-platform:gpuPools[0].instanceTypes[1]", f"'c5.xlarge' {NOT_A_GPU}"),
+            ],
+        ),
+        (
+            {"gpuPools": [{"name": "p", "instanceTypes": ["g6e.xlarge", "g5.xlarge"], "maxSize": 2}]},
+            [("ai-platform:gpuPools[0].instanceTypes", "all types of a pool must carry the same GPU model (got nvidia-a10g, nvidia-l40s)")],
+        ),
+        (
+            {"gpuPools": [{"name": "p", "instanceTypes": ["g6e.xlarge", "g6e.2xlarge"], "efa": True, "maxSize": 2}]},
+            [
+                (
+                    "ai-platform:gpuPools[0].efa",
+                    "instance types without EFA: g6e.xlarge, g6e.2xlarge; EFA needs e.g. g6e.8xlarge+, p4d, p5, p6-b200",
+                )
+            ],
+        ),
+        (
+            {"gpuPools": [{"name": "p", "instanceTypes": ["g6e.8xlarge", "g6e.48xlarge"], "efa": True, "maxSize": 2}]},
+            [
+                (
+                    "ai-platform:gpuPools[0].efa",
+                    "the launch template's EFA interfaces must match every type: use types with the same number of EFA network cards",
+                )
+            ],
+        ),
+        (
+            {
+                "gpuOperator": {"migStrategy": "mixed"},
+                "gpuPools": [{"name": "p", "instanceTypes": ["p4d.24xlarge"], "migProfile": "bogus", "maxSize": 2}],
+            },
+            [("ai-platform:gpuPools[0].migProfile", f"must be one of {MIG_PROFILES} for nvidia-a100-40gb (got 'bogus')")],
+        ),
+    ],
+)
+def test_cluster_and_pool_rules_have_exact_messages(section, expected):
+    assert config_problems({**EKS, **section}) == expected
+
+
+def test_kserve_takes_a_gateway_or_an_ingress_not_both():
+    args = KServeArgs(gateway="istio-system/platform", ingress=SimpleNamespace(gateway_class="istio"))
+    assert [(p.path, p.message) for p in kserve_problems(args)] == [
+        (("gateway",), "set gateway or ingress, not both (ingress makes KServe create its own gateway)")
+    ]
 
 
 # ------------------------------------------------------------------ InferenceService.problems
