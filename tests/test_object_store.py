@@ -95,7 +95,12 @@ def test_bucket_policy_denies_plain_http(s3):
     policies = s3.of_type("aws:s3/bucketPolicy:BucketPolicy")
     assert len(policies) == 2
     for bucket, policy in _bucket_settings(s3, "aws:s3/bucketPolicy:BucketPolicy").items():
-        (statement,) = json.loads(policy["policy"])["Statement"]
+        document = json.loads(policy["policy"])
+        # S3 rejects a bucket policy with an element it does not know, and reads one without
+        # "Version" as the 2008 language: the whole document, not only the statement, is checked
+        assert set(document) == {"Version", "Statement"} and document["Version"] == "2012-10-17", bucket
+        (statement,) = document["Statement"]
+        assert set(statement) == {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}, bucket
         assert statement["Principal"] == "*" and statement["Action"] == "s3:*", bucket
         assert statement["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"], bucket
         assert statement["Effect"] == "Deny"
