@@ -24,6 +24,7 @@ its survivors.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -31,29 +32,117 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # module to mutate -> the fast test files that check it (a mutant reruns those of them that execute
 # the mutated function) and, optionally, which of its functions are rules ("only": globs of mutmut's
 # function names: ``x_<function>``, ``xǁ<Class>ǁ<method>``; default: every function in the module).
-TARGETS: dict[str, dict[str, list[str]]] = {
-    # config rules
-    "stacks/config.py": {"tests": ["tests/test_config.py", "tests/test_cross_component_rules.py"]},
-    # grants: the S3/KMS and MinIO policy documents and the grant methods (not the rest of the component)
+TARGETS: dict[str, dict[str, Any]] = {
+    # config rules: the cross-section rules, and the schema error conversion of stacks/config.py
+    "stacks/rules.py": {
+        "tests": ["tests/test_config.py", "tests/test_cross_component_rules.py", "tests/test_rule_messages.py"],
+        "sample": (3, ["x_*"]),
+    },
+    "stacks/config.py": {
+        "tests": ["tests/test_config.py", "tests/test_cross_component_rules.py", "tests/test_rule_messages.py"],
+        "only": ["x__problem_from", "x__field_name", "x__allowed_keys", "x__model_in", "x_parse_stack_config"],
+    },
+    # config rules the components own: their pure problems() functions (the stack config calls them too)
+    "components/cluster/gpu_node_pool.py": {
+        "tests": [
+            "tests/test_gpu_node_pool.py",
+            "tests/test_config.py",
+            "tests/test_cross_component_rules.py",
+            "tests/test_rule_messages.py",
+        ],
+        "only": ["x_problems", "x_size_problems", "x__mig_problems", "x__efa_problems"],
+    },
+    "components/cluster/eks_cluster.py": {
+        "tests": [
+            "tests/test_eks_cluster.py",
+            "tests/test_config.py",
+            "tests/test_cross_component_rules.py",
+            "tests/test_rule_messages.py",
+        ],
+        "only": ["x_problems", "x_endpoint_problems"],
+    },
+    "components/cluster/vpc.py": {
+        "tests": [
+            "tests/test_eks_cluster.py",
+            "tests/test_config.py",
+            "tests/test_cross_component_rules.py",
+            "tests/test_rule_messages.py",
+        ],
+        "only": ["x_problems"],
+    },
+    "components/compute/ray_cluster.py": {
+        "tests": [
+            "tests/test_ray_cluster.py",
+            "tests/test_config.py",
+            "tests/test_cross_component_rules.py",
+            "tests/test_rule_messages.py",
+        ],
+        "only": ["x_problems", "x__*_problems"],
+    },
+    "components/serving/inference_service.py": {
+        "tests": [
+            "tests/test_inference_service.py",
+            "tests/test_config.py",
+            "tests/test_cross_component_rules.py",
+            "tests/test_rule_messages.py",
+        ],
+        "only": ["x_problems", "x__*_problem*", "x__esc", "x__lit"],
+    },
+    "components/serving/kserve.py": {
+        "tests": ["tests/test_kserve.py", "tests/test_config.py", "tests/test_cross_component_rules.py", "tests/test_rule_messages.py"],
+        "only": ["x_problems"],
+    },
+    "components/observability/observability.py": {
+        "tests": [
+            "tests/test_observability.py",
+            "tests/test_config.py",
+            "tests/test_cross_component_rules.py",
+            "tests/test_rule_messages.py",
+        ],
+        "only": ["x_problems"],
+    },
+    # grants: the object store's problems(), the S3/KMS and MinIO policy documents and the grant methods
     "components/data/object_store.py": {
-        "tests": ["tests/test_object_store.py", "tests/test_grants.py"],
-        "only": ["x_s3_grant_policy", "x_tls_only_policy", "x_minio_policy", "xǁObjectStoreǁ*grant*"],
+        "tests": [
+            "tests/test_object_store.py",
+            "tests/test_grants.py",
+            "tests/test_config.py",
+            "tests/test_cross_component_rules.py",
+            "tests/test_rule_messages.py",
+        ],
+        "only": ["x_problems", "x_s3_grant_policy", "x_tls_only_policy", "x_minio_policy", "xǁObjectStoreǁ*grant*"],
+        "sample": (3, ["xǁObjectStoreǁ*grant*"]),
     },
     # grants: the IAM role a pod assumes
     "components/core/workload_identity.py": {"tests": ["tests/test_grants.py", "tests/test_object_store.py", "tests/test_eks_cluster.py"]},
     # network policies
     "components/core/network_policy.py": {"tests": ["tests/test_network_isolation.py"]},
     # alert rules (the promtool tests skip without promtool; the rules-as-data tests run everywhere)
-    "components/observability/alert_rules.py": {"tests": ["tests/test_alert_rules.py"]},
+    # alert rules (the promtool tests skip without promtool; the rules-as-data tests run everywhere). The
+    # group builders are ~600 mutants of PromQL and annotation text: every sixth one runs (see "sample").
+    "components/observability/alert_rules.py": {"tests": ["tests/test_alert_rules.py"], "sample": (6, ["x_*_group"])},
 }
+# A target's "sample" (n, globs) names functions of which only every n-th mutant runs (mutants whose
+# number is a multiple of n), to keep the run within about 45 minutes on 2 CPUs; the report counts
+# only the selected mutants.
 # Tests that need a network, real servers or minutes, deselected from every mutant's run.
-DESELECT = ["tests/test_alert_rules.py::test_mlflow_exports_the_request_counter_the_rules_read"]
+DESELECT = [
+    "tests/test_alert_rules.py::test_mlflow_exports_the_request_counter_the_rules_read",
+    # seconds each and not aimed at the rules (every committed stack parses, the render CLI's exit
+    # code, the upstream CRD schemas): they only slow down each surviving mutant's run
+    "tests/test_config.py::test_committed_stacks_are_valid",
+    "tests/test_config.py::test_render_command_exits_2_with_the_clean_message",
+    "tests/test_inference_service.py::test_every_custom_resource_validates_against_the_upstream_crds",
+]
+# Test files with module-scoped fixtures that build components (see _restrict_tests).
+SHARED_FIXTURE_FILES = ["tests/test_object_store.py", "tests/test_eks_cluster.py"]
 # Top-level packages that hold the targets: mutmut copies them whole into mutants/ so imports work.
 SOURCE_PACKAGES = ["components", "stacks"]
 # Everything else the tests read, copied beside them.
@@ -78,7 +167,7 @@ def _scratch_copy(workdir: Path) -> None:
         (workdir / "shared").symlink_to(shared)
 
 
-def _mutant_globs(targets: dict[str, dict[str, list[str]]]) -> list[str]:
+def _mutant_globs(targets: dict[str, dict[str, Any]]) -> list[str]:
     """mutmut mutant-name globs: ``stacks.config.*`` or ``components.data.object_store.x_minio_policy__mutmut_*``."""
     globs = []
     for module, target in targets.items():
@@ -87,7 +176,23 @@ def _mutant_globs(targets: dict[str, dict[str, list[str]]]) -> list[str]:
     return globs
 
 
-def _setup_cfg(targets: dict[str, dict[str, list[str]]]) -> str:
+def _mutant_names(workdir: Path, targets: dict[str, dict[str, Any]]) -> list[str]:
+    """The mutants ``_mutant_globs`` selects, less the unsampled ones of "sample" functions."""
+    names = []
+    for module, target in targets.items():
+        dotted = module.removesuffix(".py").replace("/", ".")
+        source = (workdir / "mutants" / module).read_text()
+        for function, number in re.findall(r"^\s*def (x\S*?)__mutmut_(\d+)\(", source, flags=re.MULTILINE):
+            if target.get("only") and not any(fnmatch.fnmatchcase(function, f) for f in target["only"]):
+                continue
+            every, sampled = target.get("sample", (1, []))
+            if any(fnmatch.fnmatchcase(function, f) for f in sampled) and int(number) % every:
+                continue
+            names.append(f"{dotted}.{function}__mutmut_{number}")
+    return names
+
+
+def _setup_cfg(targets: dict[str, dict[str, Any]]) -> str:
     tests = sorted({t for target in targets.values() for t in target["tests"] if (ROOT / t).exists()})
     also_copy = sorted(
         {p.name for p in ROOT.iterdir() if p.name not in SKIP and p.name not in SOURCE_PACKAGES and p.name != "tests"} | {"tests"}
@@ -106,18 +211,40 @@ def _setup_cfg(targets: dict[str, dict[str, list[str]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _restrict_tests(workdir: Path, targets: dict[str, dict[str, Any]]) -> None:
+    """Keep, for each target's functions, only the tests of its own test files in mutmut's stats.
+
+    mutmut maps each function to every test that executed it (a network-policy helper runs in a
+    hundred component tests); the per-target test files are the ones aimed at the rules, and they
+    keep the run under an hour on 2 CPUs. mutmut reuses the edited stats on the next ``run``.
+    """
+    path = workdir / "mutants" / "mutmut-stats.json"
+    stats = json.loads(path.read_text())
+    for function, tests in stats["tests_by_mangled_function_name"].items():
+        for module, target in targets.items():
+            if function.startswith(module.removesuffix(".py").replace("/", ".") + "."):
+                files = tuple(f"{t}::" for t in target["tests"])
+                selected = {t for t in tests if t.startswith(files)}
+                # a module-scoped fixture runs the code once, inside the first test that asks for it:
+                # mutmut maps the function to that test only, so every test of such a file goes along
+                shared = tuple(f"{f}::" for f in SHARED_FIXTURE_FILES if any(t.startswith(f"{f}::") for t in selected))
+                selected |= {t for t in stats["duration_by_test"] if shared and t.startswith(shared) and t.startswith(files)}
+                stats["tests_by_mangled_function_name"][function] = sorted(selected)
+    path.write_text(json.dumps(stats))
+
+
 def _mutmut(workdir: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).parent / "mutmut"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([str(exe), *args], cwd=workdir, env=env, capture_output=capture, text=True)
 
 
-def _summary(workdir: Path) -> dict:
+def _summary(workdir: Path, selected: set[str]) -> dict:
     listed = _mutmut(workdir, "results", "--all", "true", capture=True).stdout
     status: dict[str, str] = {}
     for line in listed.splitlines():
         match = re.match(r"\s+(\S+): (.+)$", line)
-        if match:
+        if match and match.group(1) in selected:
             status[match.group(1)] = match.group(2).strip()
     by_module: dict[str, dict[str, int]] = {}
     for name, state in status.items():
@@ -132,7 +259,8 @@ def _summary(workdir: Path) -> dict:
     tested = sum(counts.values()) - counts.get("skipped", 0) - counts.get("not checked", 0)
     total = sum(counts.values()) - counts.get("not checked", 0)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
+    changes = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.splitlines()
+    dirty = any(not line.endswith(" .venv") for line in changes)  # the worktree's venv symlink is not a change
     return {
         "commit": commit + (" (with uncommitted changes)" if dirty else ""),
         "targets": TARGETS,
@@ -150,13 +278,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=max(2, (os.cpu_count() or 2) * 2))
     parser.add_argument("--out", type=Path, help="write the summary (counts, kill rate, survivors' diffs) as JSON here")
     parser.add_argument("--report-only", action="store_true", help="summarise an earlier run in --workdir")
+    parser.add_argument("--mutants", nargs="+", metavar="NAME", help="run only these mutants (say, an earlier run's survivors)")
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     if not args.report_only:
         _scratch_copy(workdir)
         (workdir / "setup.cfg").write_text(_setup_cfg(TARGETS))
-        _mutmut(workdir, "run", "--max-children", str(args.max_children), *_mutant_globs(TARGETS))
-    summary = _summary(workdir)
+        # a first run that selects no mutant generates the mutants and collects the stats only
+        _mutmut(workdir, "run", "--max-children", str(args.max_children), "none.x_none__mutmut_1")
+        _restrict_tests(workdir, TARGETS)
+    if not args.report_only:
+        _mutmut(workdir, "run", "--max-children", str(args.max_children), *(args.mutants or _mutant_names(workdir, TARGETS)))
+    summary = _summary(workdir, set(args.mutants or _mutant_names(workdir, TARGETS)))
     text = json.dumps(summary, indent=2, ensure_ascii=False)
     if args.out:
         args.out.write_text(text + "\n")

@@ -7,6 +7,7 @@ skip elsewhere.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -319,3 +320,11 @@ def test_mlflow_exports_the_request_counter_the_rules_read(tmp_path):
     requests = [s for s in samples if s.name == "mlflow_http_request_total"]
     assert requests and all(set(s.labels) == {"method", "status"} and s.labels["status"].isdigit() for s in requests)
     assert "mlflow_http_request_total" in METRICS
+
+
+def test_every_alert_states_how_long_its_condition_must_hold():
+    # an alert without ``for`` fires on a single evaluation; the ones meant to fire at once say "0m"
+    for group in all_groups(UNIT_TEST_SETTINGS):
+        for rule in group["rules"]:
+            if "alert" in rule:
+                assert re.fullmatch(r"[0-9]+[smh]", str(rule.get("for"))), (rule["alert"], rule.get("for"))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.core.util import IMAGE_BY_TAG
 from components.core.workload_identity import service_account_role
 from components.data.object_store import minio_policy, s3_grant_policy
 from tests.conftest import run_components
@@ -153,12 +154,16 @@ def _minio_grant(write: bool):
         namespace = k8s.core.v1.Namespace("ray-ns", metadata={"name": "ray"}, opts=pulumi.ResourceOptions(parent=consumer))
         grant = store.grant_read_write if write else store.grant_read
         found["access"] = grant("trainer", namespace="ray", service_account="sa", parent=consumer, depends_on=[namespace])
+        found["access"].credentials_secret.apply(lambda secret: found.setdefault("credentials_secret", secret))
+        found["access"].endpoint_url.apply(lambda url: found.setdefault("endpoint_url", url))
 
-    return run_components(build), found["access"]
+    recording = run_components(build)
+    assert found.get("endpoint_url") == "http://minio.minio.svc.cluster.local:9000", "consumers reach the store's S3 API"
+    return recording, found["access"], found.get("credentials_secret")
 
 
 def test_minio_grant_creates_a_user_whose_keys_reach_only_the_two_namespaces():
-    recording, access = _minio_grant(write=True)
+    recording, access, credentials_secret = _minio_grant(write=True)
     consumer = "test:index:Consumer::consumer"
     release = recording.of_type("kubernetes:helm.sh/v3:Release")[0].urn
     namespace = recording.named("kubernetes:core/v1:Namespace", "ray-ns").urn
@@ -184,14 +189,67 @@ def test_minio_grant_creates_a_user_whose_keys_reach_only_the_two_namespaces():
     job = recording.named("kubernetes:batch/v1:Job", "trainer-minio-user")
     assert job.inputs["metadata"]["name"] == "trainer-minio-user" and job.inputs["metadata"]["namespace"] == "minio"
     assert {release, admin_copy.urn, policy.urn} <= set(job.dependencies), "the Job runs once MinIO, the keys and the policy exist"
+    volumes = {v["name"]: v for v in job.inputs["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["policy"]["configMap"] == {"name": "trainer-minio-policy"}, "the Job creates the user with this grant's policy"
+    assert volumes["user-keys"]["secret"] == {"secretName": "trainer-s3"}, "the Job creates the user with the keys the consumer gets"
+    assert job.inputs["metadata"]["annotations"] == {"checkov.io/skip1": "CKV_K8S_43=" + IMAGE_BY_TAG}
     for r in (access_key, secret_key, admin_copy, consumer_copy, policy, job):
         assert r.parent.endswith(consumer), f"{r.name} belongs to the consumer"
 
     assert (access.namespace, access.service_account, access.region, access.use_https) == ("ray", "sa", "eu-west-1", False)
     assert sorted(r._name for r in access.depends_on) == ["trainer-minio-user", "trainer-s3"]
+    assert credentials_secret == "trainer-s3", "the consumer's pods read the keys from its copy of the Secret"
 
 
 def test_minio_read_grant_policy_cannot_write():
-    recording, _ = _minio_grant(write=False)
+    recording, _, _ = _minio_grant(write=False)
     policy = recording.named("kubernetes:core/v1:ConfigMap", "trainer-minio-policy")
     assert json.loads(policy.inputs["data"]["policy.json"])["Statement"][0]["Action"] == READ
+    # the read grant builds the same user as the read-write one: owned by the consumer, keys after its namespace
+    namespace = recording.named("kubernetes:core/v1:Namespace", "ray-ns").urn
+    assert namespace in recording.named("kubernetes:core/v1:Secret", "trainer-s3").dependencies
+    assert policy.parent.endswith("test:index:Consumer::consumer")
+
+
+def test_s3_read_grant_to_a_pod_that_has_a_role_adds_a_read_policy_to_that_role():
+    from components.cluster.eks_cluster import EksCluster
+    from components.data.object_store import ObjectStore
+
+    def build():
+        import pulumi_aws as aws
+
+        cluster = EksCluster(
+            "c", {"cluster_name": "c", "region": "us-west-2", "availability_zones": ["us-west-2a", "us-west-2b", "us-west-2c"]}
+        )
+        store = ObjectStore("store", {"backend": "s3", "cluster": cluster, "bucket_prefix": "acme"})
+        consumer = pulumi.ComponentResource("test:index:Consumer", "consumer")
+        role = aws.iam.Role("pod-role", assume_role_policy="{}", opts=pulumi.ResourceOptions(parent=consumer))
+        found["access"] = store.grant_read("trainer", namespace="ray", service_account="sa", parent=consumer, role=role)
+
+    found = {}
+    recording = run_components(build)
+    access = found["access"]
+    assert (access.namespace, access.service_account, access.region, access.use_https) == ("ray", "sa", "us-west-2", True)
+    assert access.service_account_annotations == {}, "the pod's own role is already on its service account"
+    assert recording.named("aws:iam/rolePolicy:RolePolicy", "trainer").parent.endswith("test:index:Consumer::consumer")
+    assert [r.name for r in recording.of_type("aws:iam/role:Role") if r.name in ("pod-role", "trainer")] == ["pod-role"]
+    policy = recording.named("aws:iam/rolePolicy:RolePolicy", "trainer")
+    assert recording.named("aws:iam/role:Role", "pod-role").urn in policy.property_dependencies["role"]
+    assert json.loads(policy.inputs["policy"])["Statement"][0]["Action"] == READ
+
+
+def test_s3_grant_with_irsa_annotates_the_service_account_with_its_new_role():
+    from components.cluster.eks_cluster import EksCluster
+    from components.data.object_store import ObjectStore
+
+    found = {}
+
+    def build():
+        zones = ["us-west-2a", "us-west-2b", "us-west-2c"]
+        cluster = EksCluster("c", {"cluster_name": "c", "region": "us-west-2", "availability_zones": zones, "workload_identity": "irsa"})
+        store = ObjectStore("store", {"backend": "s3", "cluster": cluster, "bucket_prefix": "acme"})
+        consumer = pulumi.ComponentResource("test:index:Consumer", "consumer")
+        found["access"] = store.grant_read_write("trainer", namespace="ray", service_account="sa", parent=consumer)
+
+    run_components(build)
+    assert list(found["access"].service_account_annotations) == ["eks.amazonaws.com/role-arn"]

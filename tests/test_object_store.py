@@ -95,7 +95,12 @@ def test_bucket_policy_denies_plain_http(s3):
     policies = s3.of_type("aws:s3/bucketPolicy:BucketPolicy")
     assert len(policies) == 2
     for bucket, policy in _bucket_settings(s3, "aws:s3/bucketPolicy:BucketPolicy").items():
-        (statement,) = json.loads(policy["policy"])["Statement"]
+        document = json.loads(policy["policy"])
+        # S3 rejects a bucket policy with an element it does not know, and reads one without
+        # "Version" as the 2008 language: the whole document, not only the statement, is checked
+        assert set(document) == {"Version", "Statement"} and document["Version"] == "2012-10-17", bucket
+        (statement,) = document["Statement"]
+        assert set(statement) == {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}, bucket
         assert statement["Principal"] == "*" and statement["Action"] == "s3:*", bucket
         assert statement["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"], bucket
         assert statement["Effect"] == "Deny"
@@ -121,6 +126,7 @@ def test_grant_read_write_is_least_privilege_on_the_buckets_and_key(s3):
         [f"arn:aws:s3:::acme-ml-{b}{suffix}" for b in ("models", "datasets") for suffix in ("", "/*")]
     )
     assert kms_statement["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    assert kms_statement["Resource"] == "arn:aws:kms:us-west-2:123456789012:store-buckets", "the store's key, and only it"
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     association = s3.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "trainer")
