@@ -197,7 +197,7 @@ def workloads(config: StackConfig) -> list[tuple[tuple, PodModel]]:
                 )
             )
     for index, model in enumerate(config.platform.inference_services):
-        requests = Resources.from_requests({"cpu": model.cpu, "memory": model.memory, "nvidia.com/gpu": model.gpus})
+        requests = Resources.from_requests({"cpu": model.cpu, "memory": model.memory, model.gpu_resource: model.gpus})
         init = Resources.from_requests(KSERVE_STORAGE_INITIALIZER)
         effective = Resources(max(requests.cpu_m, init.cpu_m), max(requests.memory_mib, init.memory_mib), 1, requests.extended)
         placement = _gpu_placement(model.gpu_pool, model.gpus)
