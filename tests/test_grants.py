@@ -154,8 +154,8 @@ def _minio_grant(write: bool):
         namespace = k8s.core.v1.Namespace("ray-ns", metadata={"name": "ray"}, opts=pulumi.ResourceOptions(parent=consumer))
         grant = store.grant_read_write if write else store.grant_read
         found["access"] = grant("trainer", namespace="ray", service_account="sa", parent=consumer, depends_on=[namespace])
-        found["access"].credentials_secret.apply(lambda secret: found.setdefault("credentials_secret", secret))
-        found["access"].endpoint_url.apply(lambda url: found.setdefault("endpoint_url", url))
+        pulumi.Output.from_input(found["access"].credentials_secret).apply(lambda secret: found.setdefault("credentials_secret", secret))
+        pulumi.Output.from_input(found["access"].endpoint_url).apply(lambda url: found.setdefault("endpoint_url", url))
 
     recording = run_components(build)
     assert found.get("endpoint_url") == "http://minio.minio.svc.cluster.local:9000", "consumers reach the store's S3 API"

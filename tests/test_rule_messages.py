@@ -231,7 +231,7 @@ def test_cluster_and_pool_rules_have_exact_messages(section, expected):
 
 
 def test_kserve_takes_a_gateway_or_an_ingress_not_both():
-    args = KServeArgs(gateway="istio-system/platform", ingress=SimpleNamespace(gateway_class="istio"))
+    args = KServeArgs.model_validate({"gateway": "istio-system/platform", "ingress": SimpleNamespace(gateway_class="istio")})
     assert [(p.path, p.message) for p in kserve_problems(args)] == [
         (("gateway",), "set gateway or ingress, not both (ingress makes KServe create its own gateway)")
     ]
@@ -293,10 +293,12 @@ def test_a_canary_name_may_fill_its_predictor_service_name_exactly():
 
 
 def test_canaries_need_a_gateway_unless_the_caller_says_there_is_one():
-    s = InferenceServiceOptions(
-        model_format="sklearn",
-        storage_uri="s3://models/llm",
-        canaries=[{"name": "next", "traffic_percent": 10, "storage_uri": "s3://models/next"}],
+    s = InferenceServiceOptions.model_validate(
+        {
+            "model_format": "sklearn",
+            "storage_uri": "s3://models/llm",
+            "canaries": [{"name": "next", "traffic_percent": 10, "storage_uri": "s3://models/next"}],
+        }
     )
     assert [p.path for p in inference_service_problems(s, name="llm", deployment_mode="Standard")] == [("canaries",)]
 
@@ -400,9 +402,9 @@ def test_scaling_canary_resource_and_cache_rules_at_their_edges(case, expected):
 
 
 def test_a_fixed_size_worker_group_is_valid():
-    options = RayClusterOptions(worker_groups=[{"name": "cpu", "min_replicas": 2, "max_replicas": 2}])
+    options = RayClusterOptions.model_validate({"worker_groups": [{"name": "cpu", "min_replicas": 2, "max_replicas": 2}]})
     assert ray_cluster_problems(options, name="train") == []
-    options = RayClusterOptions(worker_groups=[{"name": "cpu", "min_replicas": 3, "max_replicas": 2}])
+    options = RayClusterOptions.model_validate({"worker_groups": [{"name": "cpu", "min_replicas": 3, "max_replicas": 2}]})
     assert [(p.path, p.message) for p in ray_cluster_problems(options, name="train")] == [
         (("worker_groups", 0, "max_replicas"), "must be >= min_replicas (3) (got 2)")
     ]
@@ -430,6 +432,6 @@ def test_ray_cluster_rules_at_their_edges(options, name, expected):
 
 def test_worker_groups_without_a_known_pool_are_checked_without_one():
     # gpu_pools may be shorter than the worker groups (or empty): the others have no pool
-    options = RayClusterOptions(worker_groups=[{"name": "a"}, {"name": "b"}])
+    options = RayClusterOptions.model_validate({"worker_groups": [{"name": "a"}, {"name": "b"}]})
     assert ray_cluster_problems(options, name="train") == []
     assert ray_cluster_problems(options, name="train", gpu_pools=[None]) == []
