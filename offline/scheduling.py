@@ -164,9 +164,13 @@ def report(
     from stacks.config import _decode, parse_stack_config
     from stacks.placement import pools
 
-    raw, _ = stack_config(stack, root or ROOT)
+    raw, secret_keys = stack_config(stack, root or ROOT)
+    prefix = "ai-platform:"
     config = parse_stack_config(
-        {k.split(":", 1)[1]: _decode(v) for k, v in raw.items() if k.startswith("ai-platform:")}, stack=stack, region=raw.get("aws:region")
+        {k.removeprefix(prefix): _decode(v) for k, v in raw.items() if k.startswith(prefix)},
+        stack=stack,
+        region=raw.get("aws:region"),
+        secret_keys={k.removeprefix(prefix) for k in secret_keys if k.startswith(prefix)},
     )
     found, _ = pools(config)
     return table(found, program_pods(objects), chart_pods)

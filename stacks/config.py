@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -210,6 +210,8 @@ class StackConfig(BaseModel):
     stack: str
     region: str | None
     platform: PlatformConfig
+    secret_keys: frozenset[str] | None = None
+    """Keys of the namespace set as Pulumi secrets (outside the schema); None: not known."""
 
     @property
     def is_eks(self) -> bool:
@@ -232,7 +234,8 @@ def load_stack_config() -> StackConfig:
         key.split(":", 1)[1]: _decode(value) for key, value in pulumi.runtime.config.CONFIG.get().items() if key.startswith(f"{NAMESPACE}:")
     }
     region = pulumi.Config("aws").get("region")
-    return parse_stack_config(raw, stack=pulumi.get_stack(), region=region)
+    secret_keys = {key for key in raw if pulumi.runtime.config.is_config_secret(f"{NAMESPACE}:{key}")}
+    return parse_stack_config(raw, stack=pulumi.get_stack(), region=region, secret_keys=secret_keys)
 
 
 def _decode(value: Any) -> Any:
@@ -245,12 +248,17 @@ def _decode(value: Any) -> Any:
         return value
 
 
-def parse_stack_config(raw: dict[str, Any], *, stack: str, region: str | None) -> StackConfig:
+def parse_stack_config(raw: dict[str, Any], *, stack: str, region: str | None, secret_keys: Collection[str] | None = None) -> StackConfig:
+    """Validate ``raw`` (the ``ai-platform`` keys). ``secret_keys``: the keys set as Pulumi secrets (values
+    such as alert receivers' URLs, read by the program, not part of the schema); None: not known, so the
+    rule that each receiver's secret is set is not checked."""
+    schema_keys = {f.alias or name for name, f in PlatformConfig.model_fields.items()}
+    secrets = frozenset(k for k in secret_keys or () if k not in schema_keys)
     try:
-        platform = PlatformConfig.model_validate(raw)
+        platform = PlatformConfig.model_validate({k: v for k, v in raw.items() if k not in secrets})
     except ValidationError as error:
         raise ConfigError([_problem_from(e) for e in error.errors()]) from None
-    config = StackConfig(stack=stack, region=region, platform=platform)
+    config = StackConfig(stack=stack, region=region, platform=platform, secret_keys=None if secret_keys is None else secrets)
     from stacks.rules import cross_field_problems
 
     problems = cross_field_problems(config)

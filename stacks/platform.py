@@ -236,6 +236,10 @@ def _observability(platform: Platform, config: StackConfig, opts: pulumi.Resourc
         predict_histogram=any(m.model_format in PREDICT_HISTOGRAM_FORMATS for m in models),
         vllm_metrics=any(m.model_format == "huggingface" for m in models),
         cluster_autoscaler=config.is_eks and config.platform.cluster_autoscaler.enabled,
+        # load_stack_config has checked that each key is set as a secret
+        alert_secrets={
+            r.name: pulumi.Config("ai-platform").require_secret(r.secret_config_key) for r in config.platform.observability.alert_receivers
+        },
     )
     return Observability("observability", args, opts)
 

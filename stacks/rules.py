@@ -101,7 +101,27 @@ def _pool_stand_in(name: str | None, pools: Mapping[str, GpuPoolConfig], config:
 
 
 def _observability_problems(config: StackConfig) -> list[Problem]:
-    found = observability_problems(config.platform.observability)
+    observability = config.platform.observability
+    found = observability_problems(observability)
+    if config.is_eks and observability.enabled and not observability.alert_receivers:
+        found.append(
+            Problem(
+                ("alert_receivers",),
+                "an EKS stack must send its alerts somewhere: add a receiver "
+                "({name, type: webhook|slack|pagerduty, secretConfigKey}) and set that key with "
+                "pulumi config set --secret ai-platform:<secretConfigKey> <URL or routing key>",
+            )
+        )
+    if config.secret_keys is not None:
+        found += [
+            Problem(
+                ("alert_receivers", index, "secret_config_key"),
+                f"no secret ai-platform:{r.secret_config_key} in this stack: "
+                f"pulumi config set --secret ai-platform:{r.secret_config_key} <URL or routing key>",
+            )
+            for index, r in enumerate(observability.alert_receivers)
+            if r.secret_config_key not in config.secret_keys
+        ]
     return under(("observability",), found)
 
 

@@ -33,17 +33,33 @@ def rendered():
     return get
 
 
-def run_main(raw_config: dict, *, stack: str = "test", region: str | None = "us-west-2", recording=None):
-    """Run ``__main__.py`` with the given ``ai-platform`` config (python values, as in a stack file)."""
+TEST_SECRETS = {"alertWebhookUrl": "https://alerts.example.test/hook-s3cr3t"}
+"""Secret config every ``run_main`` stack has (the EKS test bases' alert receiver reads it)."""
+TEST_RECEIVER = {"name": "oncall", "type": "webhook", "secretConfigKey": "alertWebhookUrl"}
+
+
+def run_main(
+    raw_config: dict,
+    *,
+    stack: str = "test",
+    region: str | None = "us-west-2",
+    recording=None,
+    secrets: dict[str, str] | None = None,
+):
+    """Run ``__main__.py`` with the given ``ai-platform`` config (python values, as in a stack file) and
+    ``secrets`` (``TEST_SECRETS`` unless given) as secret config."""
     from offline.mockruntime import run_program
 
     config = {f"ai-platform:{k}": json.dumps(v) for k, v in raw_config.items()}
+    secret_values = TEST_SECRETS if secrets is None else secrets
+    config |= {f"ai-platform:{k}": v for k, v in secret_values.items()}
     if region:
         config["aws:region"] = region
     return run_program(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         stack=stack,
         config=config,
+        secret_keys=[f"ai-platform:{k}" for k in secret_values],
         recording=recording,
     )
 

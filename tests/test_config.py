@@ -12,7 +12,7 @@ import yaml
 
 from offline.mockruntime import Recording
 from stacks.errors import ConfigError
-from tests.conftest import ROOT, run_main
+from tests.conftest import ROOT, TEST_RECEIVER, run_main
 
 EKS = {
     "cluster": {
@@ -20,6 +20,7 @@ EKS = {
         "name": "ai-test",
         "endpoint": {"publicAccess": True, "publicAccessCidrs": ["198.51.100.0/24"]},
     },
+    "observability": {"alertReceivers": [TEST_RECEIVER]},
     "gpuPools": [
         {"name": "inference", "instanceTypes": ["g6e.xlarge"], "capacityType": "spot", "maxSize": 4},
         {"name": "training", "instanceTypes": ["p5.48xlarge"], "efa": True, "maxSize": 2},
@@ -248,7 +249,7 @@ BAD_CONFIGS = {
     "placeholder section with a typo": (
         _with(EKS, "observability", {"enable": True}),
         "ai-platform:observability.enable",
-        "allowed keys: enabled",
+        "allowed keys: alertReceivers, enabled,",
     ),
 }
 
@@ -294,7 +295,13 @@ def test_config_error_prints_without_a_traceback_under_pulumi():
 def test_render_command_exits_2_with_the_clean_message(tmp_path):
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((ROOT / name).read_text())
-    bad = {"config": {"ai-platform:cluster": {"provider": "eks", "name": "x", "kubernetesVersion": "1.20"}, "aws:region": "us-west-2"}}
+    bad = {
+        "config": {
+            "ai-platform:cluster": {"provider": "eks", "name": "x", "kubernetesVersion": "1.20"},
+            "ai-platform:observability": {"enabled": False},
+            "aws:region": "us-west-2",
+        }
+    }
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(bad))
     result = subprocess.run(
         [sys.executable, "-m", "offline.render", "bad", "--root", str(tmp_path), "--out", str(tmp_path / "out")],

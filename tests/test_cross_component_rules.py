@@ -13,6 +13,7 @@ import pytest
 
 from stacks.config import parse_stack_config
 from stacks.errors import ConfigError
+from tests.conftest import TEST_RECEIVER
 
 ARN = "arn:aws:iam::123456789012:role/ml"
 EKS = {
@@ -23,6 +24,7 @@ EKS = {
         # Ray heads and CPU workers need a home: the system nodes (m7i.xlarge) are too small.
         "cpuNodeGroup": {"maxSize": 4},
     },
+    "observability": {"alertReceivers": [TEST_RECEIVER]},
     "gpuPools": [
         # one node of g6e.xlarge has 1 GPU; p5.48xlarge has 8
         {"name": "inference", "instanceTypes": ["g6e.xlarge"], "maxSize": 4},
@@ -93,7 +95,7 @@ def test_access_checks_each_role_list_against_its_own_groups():
 
 @pytest.mark.parametrize("seconds", [0.3, 2, 0.001])
 def test_latency_objective_must_be_a_kserve_histogram_bucket(seconds):
-    path, message = only(with_(EKS, observability={"inferenceLatencySeconds": seconds}))
+    path, message = only(with_(EKS, observability={"inferenceLatencySeconds": seconds, "alertReceivers": [TEST_RECEIVER]}))
     assert path == "ai-platform:observability.inferenceLatencySeconds"
     assert message.startswith(
         "must be a bucket of KServe's latency histogram: 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10"
@@ -103,7 +105,7 @@ def test_latency_objective_must_be_a_kserve_histogram_bucket(seconds):
 
 @pytest.mark.parametrize("seconds", [0.005, 0.25, 1, 2.5, 10])
 def test_latency_objective_on_a_bucket_is_accepted(seconds):
-    assert problems(with_(EKS, observability={"inferenceLatencySeconds": seconds})) == {}
+    assert problems(with_(EKS, observability={"inferenceLatencySeconds": seconds, "alertReceivers": [TEST_RECEIVER]})) == {}
 
 
 # ---------------------------------------------------------------- Ray

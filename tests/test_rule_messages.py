@@ -21,9 +21,11 @@ from components.serving.kserve import KServeArgs
 from components.serving.kserve import problems as kserve_problems
 from stacks.config import parse_stack_config
 from stacks.errors import ConfigError
+from tests.conftest import TEST_RECEIVER
 
 EKS = {
     "cluster": {"provider": "eks", "name": "ai-test", "endpoint": {"publicAccess": False}},
+    "observability": {"alertReceivers": [TEST_RECEIVER]},
     "gpuPools": [
         {"name": "inference", "instanceTypes": ["g6e.xlarge"], "maxSize": 4},
         {"name": "training", "instanceTypes": ["p5.48xlarge"], "maxSize": 2},

@@ -77,7 +77,12 @@ def _config(stack: str) -> dict:
     from offline.render import ROOT
 
     document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in document.items() if k.startswith("ai-platform:")}
+    # secure: values (alert receivers' URLs and keys) are secrets the program reads, not schema keys
+    return {
+        k.split(":", 1)[1]: v
+        for k, v in document.items()
+        if k.startswith("ai-platform:") and not (isinstance(v, dict) and set(v) == {"secure"})
+    }
 
 
 def _problems(raw: dict, region: str | None = "us-west-2") -> dict[str, str]:

@@ -43,6 +43,34 @@ USER_KEY, PASSWORD_KEY = "admin-user", "admin-password"
 RETENTION = re.compile(r"^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?$")  # Prometheus duration, as its CRD accepts
 STORAGE_SIZE = re.compile(r"^(\d+)(Gi|Ti)$")
 MAX_FULLNAME = 26  # the chart truncates its fullname to 26 characters
+CONFIG_KEY = re.compile(r"^[a-z][A-Za-z0-9]*$")  # a key of the ai-platform config namespace, camelCase
+# kube-prometheus-stack 88.5.3 values.yaml, alertmanager.alertmanagerSpec.secrets: "Secrets ... mounted into
+# the Alertmanager Pods ... into /etc/alertmanager/secrets/" (one directory per Secret, one file per key).
+ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
+NULL_RECEIVER = "null"  # the chart's default receiver (values.yaml alertmanager.config), which drops what it gets
+# Alertmanager's configuration reference (https://prometheus.io/docs/alerting/latest/configuration/): each
+# receiver type reads its secret from a file: <webhook_config> url_file, <slack_config> api_url_file,
+# <pagerduty_config> routing_key_file (Events API v2). The chart's Alertmanager is v0.34.0 (values.yaml image tag).
+SECRET_FILE_FIELD = {
+    "webhook": ("webhook_configs", "url_file"),
+    "slack": ("slack_configs", "api_url_file"),
+    "pagerduty": ("pagerduty_configs", "routing_key_file"),
+}
+
+
+class AlertReceiver(Options):
+    """Where Alertmanager sends alerts (``observability.alertReceivers[]``); its URL or routing key is a
+    Pulumi secret, never a value in the stack file."""
+
+    name: Name
+    """The receiver's name in Alertmanager's config (and its key in the mounted Secret)."""
+    type: Literal["webhook", "slack", "pagerduty"]
+    """``webhook`` (the secret is the URL), ``slack`` (an incoming-webhook URL) or ``pagerduty`` (an Events API v2 routing key)."""
+    secret_config_key: Annotated[str, matches(CONFIG_KEY, "a camelCase config key such as alertSlackUrl")]
+    """Key in the ``ai-platform`` namespace holding the URL or routing key, set with
+    ``pulumi config set --secret ai-platform:<key> <value>``."""
+    channel: str | None = None
+    """Slack only: the channel to post to; unset: the incoming webhook's own channel."""
 
 
 class ObservabilityOptions(Options):
@@ -62,6 +90,9 @@ class ObservabilityOptions(Options):
     """Latency bound of the SLO; one of the KServe latency histogram's buckets."""
     runbook_base_url: Annotated[str, matches(re.compile(r"^https://\S+$"), "an https:// URL")] | None = None
     """Base of the alerts' runbook links (``<base>#<alertname>``); unset: each alert's upstream documentation."""
+    alert_receivers: list[AlertReceiver] = []
+    """Where Alertmanager sends alerts. Every alert goes to the first receiver; ``severity=critical`` alerts
+    go to every receiver. None: Alertmanager keeps alerts to itself (an EKS stack must name one)."""
 
 
 class ObservabilityArgs(ObservabilityOptions):
@@ -99,24 +130,52 @@ class ObservabilityArgs(ObservabilityOptions):
     False (no cluster-autoscaler, e.g. kind): no such alert."""
     vllm_metrics: bool = False
     """A huggingface (vLLM) model serves: the inference dashboard shows its queue."""
+    alert_secrets: SkipValidation[Mapping[str, Any]] = {}
+    """Each alert receiver's URL or routing key by receiver name, as secret Outputs (the stack reads them
+    from Pulumi secret config); they reach the cluster only in a Kubernetes Secret."""
 
 
 def problems(options: ObservabilityOptions) -> list[Problem]:
-    """What the alerts cannot measure; pure, so stack config validation runs it too."""
+    """What the alerts cannot measure and receivers Alertmanager cannot tell apart; pure, so stack
+    config validation runs it too."""
+    found = _receiver_problems(options.alert_receivers)
     seconds = options.inference_latency_seconds
     if seconds in KSERVE_LATENCY_BUCKETS:
-        return []
+        return found
     allowed = ", ".join(f"{b:g}" for b in KSERVE_LATENCY_BUCKETS)
-    return [Problem(("inference_latency_seconds",), f"must be a bucket of KServe's latency histogram: {allowed} (got {seconds:g})")]
+    return [
+        Problem(("inference_latency_seconds",), f"must be a bucket of KServe's latency histogram: {allowed} (got {seconds:g})"),
+        *found,
+    ]
+
+
+def _receiver_problems(receivers: Sequence[AlertReceiver]) -> list[Problem]:
+    found, seen = [], set()
+    for index, receiver in enumerate(receivers):
+        at = ("alert_receivers", index)
+        if receiver.name in seen or receiver.name == NULL_RECEIVER:
+            found.append(Problem((*at, "name"), f"{receiver.name!r} is taken (names must be unique and not {NULL_RECEIVER!r})"))
+        seen.add(receiver.name)
+        if receiver.channel is not None and receiver.type != "slack":
+            found.append(Problem((*at, "channel"), "only a slack receiver has a channel"))
+    return found
 
 
 def args_problems(a: ObservabilityArgs) -> list[Problem]:
     """``problems`` plus the names of the pools the composition injects."""
-    return problems(a) + [
-        Problem(("gpu_pools", index), f"{pool.name!r} is not a node pool name (lowercase letters, digits and '-')")
-        for index, pool in enumerate(a.gpu_pools)
-        if not POOL_NAME.match(pool.name)
-    ]
+    return (
+        problems(a)
+        + [
+            Problem(("gpu_pools", index), f"{pool.name!r} is not a node pool name (lowercase letters, digits and '-')")
+            for index, pool in enumerate(a.gpu_pools)
+            if not POOL_NAME.match(pool.name)
+        ]
+        + [
+            Problem(("alert_secrets", r.name), f"no URL or routing key for alert receiver {r.name!r}")
+            for r in a.alert_receivers
+            if r.name not in a.alert_secrets
+        ]
+    )
 
 
 def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
@@ -181,6 +240,42 @@ def grafana_values(admin_secret: pulumi.Input[str]) -> dict[str, Any]:
     }
 
 
+def alertmanager_config(receivers: Sequence[AlertReceiver], secret_name: str) -> dict[str, Any]:
+    """``route`` and ``receivers`` of Alertmanager's config; Helm merges them over the chart's default
+    ``config`` (keeping its global and inhibit_rules; lists are replaced whole). Each receiver reads its
+    URL or routing key from the file the mounted Secret ``secret_name`` puts at
+    ``/etc/alertmanager/secrets/<secret_name>/<receiver name>``."""
+    entries: list[dict[str, Any]] = [{"name": NULL_RECEIVER}]
+    for r in receivers:
+        configs, field = SECRET_FILE_FIELD[r.type]
+        entry: dict[str, Any] = {field: f"{ALERTMANAGER_SECRETS_DIR}/{secret_name}/{r.name}", "send_resolved": True}
+        if r.channel is not None:
+            entry["channel"] = r.channel
+        entries.append({"name": r.name, configs: [entry]})
+    # The chart's Watchdog route first (the always-firing alert that proves the pipeline; it goes
+    # nowhere), then critical alerts to every receiver (continue: each matching route sends), and the
+    # default (everything else) to the first receiver.
+    routes: list[dict[str, Any]] = [{"receiver": NULL_RECEIVER, "matchers": ['alertname = "Watchdog"']}]
+    routes += [{"receiver": r.name, "matchers": ['severity = "critical"'], "continue": True} for r in receivers]
+    return {
+        "route": {"group_by": ["namespace"], "receiver": receivers[0].name, "routes": routes},
+        "receivers": entries,
+    }
+
+
+def alertmanager_values(name: str, a: ObservabilityArgs) -> dict[str, Any]:
+    spec: dict[str, Any] = {"resources": _resources("50m", "128Mi", "200m", "256Mi")}
+    values: dict[str, Any] = {"enabled": True, "service": {"type": "ClusterIP"}, "ingress": {"enabled": False}, "alertmanagerSpec": spec}
+    if a.alert_receivers:
+        spec["secrets"] = [receivers_secret_name(name)]
+        values["config"] = alertmanager_config(a.alert_receivers, receivers_secret_name(name))
+    return values
+
+
+def receivers_secret_name(name: str) -> str:
+    return f"{name}-alert-receivers"
+
+
 def chart_values(
     name: str, a: ObservabilityArgs, admin_secret: pulumi.Input[str], node_exporter_namespace: pulumi.Input[str]
 ) -> dict[str, Any]:
@@ -190,12 +285,7 @@ def chart_values(
         "crds": {"enabled": True},
         "defaultRules": {"create": True},
         "prometheus": prometheus_values(a),
-        "alertmanager": {
-            "enabled": True,
-            "service": {"type": "ClusterIP"},
-            "ingress": {"enabled": False},
-            "alertmanagerSpec": {"resources": _resources("50m", "128Mi", "200m", "256Mi")},
-        },
+        "alertmanager": alertmanager_values(name, a),
         "grafana": grafana_values(admin_secret),
         "prometheusOperator": {
             "service": {"type": "ClusterIP"},
@@ -314,6 +404,17 @@ class Observability(pulumi.ComponentResource):
             string_data={USER_KEY: ADMIN_USER, PASSWORD_KEY: pulumi.Output.secret(password.result)},
             opts=child,
         )
+        receiver_secrets: list[pulumi.Resource] = []
+        if a.alert_receivers:
+            receiver_secrets.append(
+                k8s.core.v1.Secret(
+                    receivers_secret_name(name),
+                    metadata={"name": receivers_secret_name(name), "namespace": self.namespace},
+                    type="Opaque",
+                    string_data={r.name: pulumi.Output.secret(a.alert_secrets[r.name]) for r in a.alert_receivers},
+                    opts=child,
+                )
+            )
         self.release = helm_release(
             name,
             versions.KUBE_PROMETHEUS_STACK,
@@ -321,7 +422,7 @@ class Observability(pulumi.ComponentResource):
             values=chart_values(name, a, admin.metadata["name"], host_namespace.metadata["name"]),
             timeout=900,  # CRDs, the webhook certificate job and a volume for Prometheus
             parent=self,
-            depends_on=[admin, host_namespace, *after],
+            depends_on=[admin, *receiver_secrets, host_namespace, *after],
         )
         self.crds_ready = [self.release]
 
