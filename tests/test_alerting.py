@@ -194,3 +194,21 @@ def test_prod_routes_to_its_pagerduty_receiver_and_its_key_stays_secret(rendered
 def test_dev_has_no_receiver(rendered):
     (release,) = [r for r in rendered("dev").of_type(RELEASE) if r.inputs["chart"] == "kube-prometheus-stack"]
     assert "config" not in release.inputs["values"]["alertmanager"]
+
+
+def test_the_pinned_chart_renders_prods_alertmanager_config_with_the_receiver_and_mounts_the_secret(expanded):
+    """What the chart makes of the values: its defaults (global, inhibit_rules) merged with our route."""
+    objects = expanded("prod")["observability"].objects
+    (alertmanager,) = [o for o in objects if o["kind"] == "Alertmanager"]
+    assert alertmanager["spec"]["secrets"] == ["observability-alert-receivers"]
+    (config_secret,) = [o for o in objects if o["kind"] == "Secret" and "alertmanager.yaml" in (o.get("data") or {})]
+    config = yaml.safe_load(base64.b64decode(config_secret["data"]["alertmanager.yaml"]))
+    assert config["route"]["receiver"] == "oncall"
+    assert {"receiver": "oncall", "matchers": ['severity = "critical"'], "continue": True} in config["route"]["routes"]
+    assert {
+        "name": "oncall",
+        "pagerduty_configs": [
+            {"routing_key_file": "/etc/alertmanager/secrets/observability-alert-receivers/oncall", "send_resolved": True}
+        ],
+    } in config["receivers"]
+    assert config["inhibit_rules"]  # the chart's defaults stay
