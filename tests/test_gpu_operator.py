@@ -99,7 +99,7 @@ def test_every_operand_has_requests_and_limits():
     _, release, _ = _operator()
     values = release.inputs["values"]
     sections = [values[k] for k in ("operator", "devicePlugin", "gfd", "dcgmExporter", "migManager")]
-    sections += list(values["node-feature-discovery"].values())
+    sections += [values["node-feature-discovery"][k] for k in ("master", "worker", "gc")]
     for section in sections:
         assert set(section["resources"]) == {"requests", "limits"}
 

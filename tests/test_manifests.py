@@ -27,6 +27,15 @@ TEMPLATE_ONLY = {
     # minio 5.4.0 templates/post-job.yaml: the bucket container's securityContext; the pod's is
     # `omit .Values.postJob.securityContext "enabled" | toYaml`, any PodSecurityContext field
     "minio": {"makeBucketJob.containerSecurityContext", "postJob.securityContext.runAsNonRoot", "postJob.securityContext.seccompProfile"},
+    # kserve-resources v0.20.0 files/kserve/deployment-patch.yaml: the pod securityContext is `toYaml` of its value
+    "kserve-resources": {"kserve.controller.securityContext.runAsUser"},
+    # cert-manager v1.18.2: each pod's securityContext is `toYaml` of its value (templates/deployment.yaml,
+    # webhook-deployment.yaml, cainjector-deployment.yaml, startupapicheck-job.yaml), any PodSecurityContext field
+    "cert-manager": {
+        f"{prefix}securityContext.{field}"
+        for prefix in ("", "webhook.", "cainjector.", "startupapicheck.")
+        for field in ("runAsUser", "runAsGroup")
+    },
 }
 
 

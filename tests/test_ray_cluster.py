@@ -379,7 +379,7 @@ def test_operator_is_the_pinned_chart_with_a_pinned_image():
     assert (release.inputs["chart"], release.inputs["version"]) == ("kuberay-operator", "1.7.0")
     assert release.inputs["repositoryOpts"]["repo"] == versions.KUBERAY_OPERATOR.repo
     assert release.inputs["namespace"] == "kuberay-operator"
-    assert release.inputs["values"]["image"] == {"repository": "quay.io/kuberay/operator", "tag": "v1.7.0"}
+    assert release.inputs["values"]["image"] == {"repository": "quay.io/kuberay/operator", "tag": "v1.7.0", "pullPolicy": "Always"}
 
 
 def test_operator_runs_restricted_with_requests_and_limits():

@@ -82,7 +82,7 @@ def chart_values(a: ClusterAutoscalerArgs, cluster_name: str, annotations: dict)
         "cloudProvider": "aws",
         "awsRegion": a.region,
         "autoDiscovery": {"clusterName": cluster_name},
-        "image": {"repository": repository, "tag": tag},
+        "image": {"repository": repository, "tag": tag, "pullPolicy": "Always"},
         "rbac": {"serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": annotations}},
         "extraArgs": {
             "expander": a.expander,

@@ -79,13 +79,18 @@ def device_plugin_configs(a: GpuOperatorArgs) -> dict[str, str]:
     return configs
 
 
+RUNTIME_DEFAULT_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
+"""node-feature-discovery's pod securityContexts (master/worker/gc.podSecurityContext, {} in the chart)."""
+
+
 def chart_values(a: GpuOperatorArgs) -> dict[str, Any]:
     """Helm values for the gpu-operator chart (keys from its values.yaml at the pinned version)."""
     controller = {"nodeSelector": {"kubernetes.io/os": "linux", **a.controller_node_selector}}
     mig = a.mig_strategy != "none"
     preinstalled = a.driver == "preinstalled"
     return {
-        "operator": {**controller, "resources": _resources("200m", "256Mi", "500m", "512Mi")},
+        # imagePullPolicy also reaches the chart's hook Jobs (templates/cleanup_gpucluster.yaml, upgrade_crd.yaml).
+        "operator": {**controller, "imagePullPolicy": "Always", "resources": _resources("200m", "256Mi", "500m", "512Mi")},
         "driver": {"enabled": not preinstalled},
         "toolkit": {"enabled": not preinstalled},
         "cdi": {"enabled": True},
@@ -105,12 +110,18 @@ def chart_values(a: GpuOperatorArgs) -> dict[str, Any]:
         "migManager": {"enabled": mig, "resources": _resources("50m", "64Mi", "200m", "256Mi")},
         "nfd": {"enabled": True},
         "node-feature-discovery": {
-            "master": {**controller, "resources": _resources("100m", "128Mi", "500m", "512Mi")},
+            "image": {"pullPolicy": "Always"},
+            "master": {
+                **controller,
+                "podSecurityContext": RUNTIME_DEFAULT_SECCOMP,
+                "resources": _resources("100m", "128Mi", "500m", "512Mi"),
+            },
             "worker": {
                 "tolerations": [GPU_TOLERATION],
+                "podSecurityContext": RUNTIME_DEFAULT_SECCOMP,
                 "resources": _resources("50m", "64Mi", "200m", "256Mi"),
             },
-            "gc": {**controller, "resources": _resources("10m", "64Mi", "100m", "128Mi")},
+            "gc": {**controller, "podSecurityContext": RUNTIME_DEFAULT_SECCOMP, "resources": _resources("10m", "64Mi", "100m", "128Mi")},
         },
     }
 

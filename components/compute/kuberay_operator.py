@@ -47,11 +47,12 @@ class KubeRayOperatorArgs(Options):
 def chart_values(a: KubeRayOperatorArgs) -> dict[str, Any]:
     """Helm values for the kuberay-operator chart (keys from its values.yaml at the pinned version)."""
     return {
-        "image": {"repository": OPERATOR_IMAGE_REPOSITORY, "tag": OPERATOR_IMAGE_TAG},
+        "image": {"repository": OPERATOR_IMAGE_REPOSITORY, "tag": OPERATOR_IMAGE_TAG, "pullPolicy": "Always"},
         "nodeSelector": {"kubernetes.io/os": "linux", **a.node_selector},
         # Memory grows with the number of Ray pods managed (upstream: ~500 MB for 500 pods).
         "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
-        "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        # 65532: the distroless "nonroot" user the operator image runs as.
+        "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
         "securityContext": RESTRICTED_CONTAINER,
         "metrics": {"enabled": True, "serviceMonitor": {"enabled": a.service_monitor}},
     }

@@ -116,7 +116,7 @@ def chart_values(a: IngressGatewayArgs) -> dict[str, Any]:
     """Helm values for gateway-helm (keys from the chart's values at v1.6, see the tests)."""
     nodes = _node_selector(a)
     return {
-        "global": {"images": {"envoyGateway": {"image": ENVOY_GATEWAY_IMAGE, "pullPolicy": "IfNotPresent"}}},
+        "global": {"images": {"envoyGateway": {"image": ENVOY_GATEWAY_IMAGE, "pullPolicy": "Always"}}},
         "deployment": {"envoyGateway": {"resources": CONTROLLER_RESOURCES}, "pod": {"nodeSelector": nodes}},
         "certgen": {"job": {"resources": CERTGEN_RESOURCES, "nodeSelector": nodes}},
     }

@@ -121,13 +121,34 @@ def _node_selector(a: KServeArgs) -> dict[str, str]:
 def cert_manager_values(a: KServeArgs) -> dict[str, Any]:
     """Helm values for cert-manager (``crds.enabled`` replaced ``installCRDs`` in v1.15)."""
     nodes = _node_selector(a)
+    always = {"pullPolicy": "Always"}
+    # The chart's pod securityContext default (runAsNonRoot, RuntimeDefault seccomp) plus a high uid: the
+    # four static binaries run with a read-only root (containerSecurityContext) and write no files.
+    pod = {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532, "seccompProfile": {"type": "RuntimeDefault"}}
     return {
         "crds": {"enabled": True, "keep": True},
+        "image": always,
+        "securityContext": pod,
         "nodeSelector": nodes,
         "resources": _resources("50m", "128Mi", "200m", "256Mi"),
-        "webhook": {"nodeSelector": nodes, "resources": _resources("20m", "64Mi", "100m", "128Mi")},
-        "cainjector": {"nodeSelector": nodes, "resources": _resources("20m", "128Mi", "200m", "256Mi")},
-        "startupapicheck": {"nodeSelector": nodes, "resources": _resources("10m", "32Mi", "100m", "64Mi")},
+        "webhook": {
+            "image": always,
+            "securityContext": pod,
+            "nodeSelector": nodes,
+            "resources": _resources("20m", "64Mi", "100m", "128Mi"),
+        },
+        "cainjector": {
+            "image": always,
+            "securityContext": pod,
+            "nodeSelector": nodes,
+            "resources": _resources("20m", "128Mi", "200m", "256Mi"),
+        },
+        "startupapicheck": {
+            "image": always,
+            "securityContext": pod,
+            "nodeSelector": nodes,
+            "resources": _resources("10m", "32Mi", "100m", "64Mi"),
+        },
     }
 
 
@@ -183,6 +204,9 @@ def resources_values(a: KServeArgs) -> dict[str, Any]:
             "controller": {
                 "deploymentMode": a.deployment_mode,
                 "nodeSelector": _node_selector(a),
+                # The chart's pod securityContext (runAsNonRoot, RuntimeDefault) with the uid both images
+                # (manager and kube-rbac-proxy, distroless "nonroot") run as.
+                "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
                 "resources": _resources("100m", "256Mi", "500m", "512Mi"),
                 "gateway": _gateway_values(a),
             },
