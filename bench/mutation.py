@@ -161,10 +161,6 @@ def _scratch_copy(workdir: Path) -> None:
         if source.is_file() and not SKIP & set(Path(name).parts):
             (workdir / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, workdir / name)
-    # tests run inside <workdir>/mutants and read upstream data from ../shared when it exists
-    shared = ROOT.parent / "shared"
-    if shared.exists():
-        (workdir / "shared").symlink_to(shared)
 
 
 def _mutant_globs(targets: dict[str, dict[str, Any]]) -> list[str]:

@@ -1,6 +1,6 @@
 """The upstream contracts the tests check against, vendored in ``upstream/`` at the repository root
 (CRDs, chart values); ``tools/refresh_upstream.py`` re-creates that folder from the pinned versions.
-Tests never read ../shared (except tests/test_upstream.py, which checks the folder for drift)."""
+Tests never read ../shared."""
 
 from __future__ import annotations
 
