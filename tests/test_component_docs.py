@@ -3,28 +3,17 @@ and every example in it runs."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from provider.host import args_class, class_annotations, component_classes
 from tests.conftest import run_components
+from tests.docs_generator import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "components"
 SEVEN = ["GpuNodePool", "GpuOperator", "ObjectStore", "ModelRegistry", "RayCluster", "InferenceService", "Observability"]
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _generator()
 
 
 def test_committed_docs_are_what_the_code_generates():

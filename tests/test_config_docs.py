@@ -3,25 +3,15 @@ names every key the stack files set."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import yaml
 
+from tests.docs_generator import generate
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "docs" / "config.md"
 STACK_FILES = [ROOT / "Pulumi.prod.yaml", ROOT / "Pulumi.dev.yaml", ROOT / "docs" / "stacks" / "Pulumi.staging.yaml"]
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _generator()
 
 
 def test_committed_config_reference_is_what_the_code_generates():
