@@ -39,6 +39,14 @@ def is_empty() -> bool:
     return not directory.is_dir() or not any(p.joinpath("Chart.yaml").is_file() for p in directory.iterdir())
 
 
+def missing_tools() -> list[str]:
+    """The packages chart expansion needs that are not installed (they come with requirements-dev.txt,
+    not with the program's requirements.txt)."""
+    import importlib.util
+
+    return [name for name in ("helm_python", "kubernetes_validate") if importlib.util.find_spec(name) is None]
+
+
 def missing(releases: dict[str, dict[str, Any]]) -> list[str]:
     """``<chart>-<version>`` of every release whose chart the cache lacks."""
     wanted = {f"{c.name}-{c.version}" for c in (release_chart(r) for r in releases.values())}

@@ -207,7 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     print(deploy_time.report(recording))
     print()
     absent = charts.missing(helm_releases(recording))
-    if absent:
+    tools = charts.missing_tools()
+    if tools:
+        print(f"charts: not expanded: {', '.join(tools)} not installed (pip install -r requirements-dev.txt)")
+    elif absent:
         print(f"charts: not expanded: the chart cache {charts.cache_dir()} lacks {', '.join(absent)} ({charts.FILL_HINT})")
     else:
         expansions = expand(recording)
