@@ -22,8 +22,9 @@ from tests.conftest import run_components
 
 PROMTOOL_TESTS = Path(__file__).parent / "promtool"
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
-UNIT_TEST_SETTINGS = RuleSettings(gpu_pools=("gpu-a10g",), request_errors="knative")  # what tests/promtool/*.yaml assume
-FULL = RuleSettings(request_errors="knative")  # every alert: a stack whose models' 5xx are counted
+# what tests/promtool/*.yaml assume
+UNIT_TEST_SETTINGS = RuleSettings(gpu_pools=("gpu-a10g",), request_errors="knative", first_token_histogram=True)
+FULL = RuleSettings(request_errors="knative", first_token_histogram=True)  # every alert: 5xx counted, a vLLM model serves
 
 
 class GpuPoolStub:
@@ -149,6 +150,8 @@ ALERTS = {
     "InferenceErrorBudgetSlowBurn",
     "InferenceLatencyBudgetFastBurn",
     "InferenceLatencyBudgetSlowBurn",
+    "InferenceFirstTokenBudgetFastBurn",
+    "InferenceFirstTokenBudgetSlowBurn",
     "InferenceServiceNoReadyReplicas",
     "RayHeadDown",
     "RayAutoscalerCannotAddWorkers",
@@ -180,7 +183,7 @@ def test_runbook_base_url_links_each_alert_to_its_section():
 
 def test_alert_names_are_unique_and_rules_are_split_by_domain():
     names = alert_names(FULL)
-    assert len(names) == len(set(names)) == 17
+    assert len(names) == len(set(names)) == len(ALERTS)
     assert set(prometheus_rules()) == {"gpu", "inference", "ray", "platform"}
 
 
@@ -240,6 +243,19 @@ def test_latency_objective_reads_the_histogram_bucket_of_its_bound():
     assert len(exprs) == 7 and all('le="0.25"' in e for e in exprs)
 
 
+def test_first_token_objective_reads_vllms_histogram_at_its_bound():
+    groups = all_groups(RuleSettings(first_token_histogram=True, first_token_seconds=5.0))
+    exprs = [r["expr"] for g in groups for r in g["rules"] if r.get("record", "").startswith("inference:slow_first_tokens")]
+    assert len(exprs) == 7
+    assert all('vllm:time_to_first_token_seconds_bucket{le="5.0"}' in e and "vllm:time_to_first_token_seconds_count" in e for e in exprs)
+
+
+def test_first_token_slo_exists_only_where_a_vllm_engine_serves():
+    first_token = {"InferenceFirstTokenBudgetFastBurn", "InferenceFirstTokenBudgetSlowBurn"}
+    assert first_token <= set(alert_names(RuleSettings(first_token_histogram=True, predict_histogram=False)))
+    assert not first_token & set(alert_names(RuleSettings(first_token_histogram=False)))
+
+
 def test_availability_slo_exists_only_where_something_counts_5xx():
     inference = {"InferenceErrorBudgetFastBurn", "InferenceErrorBudgetSlowBurn"}
     assert inference <= set(alert_names(RuleSettings(request_errors="envoy-gateway")))
@@ -279,6 +295,7 @@ def test_burn_rate_thresholds_follow_the_objective():
     ("settings", "message"),
     [
         ({"inference_latency_seconds": 0.3}, "inference_latency_seconds must be a bucket"),
+        ({"first_token_seconds": 3.0}, "first_token_seconds must be a bucket of vLLM's first-token histogram"),
         ({"inference_availability_target": 1.0}, "inference_availability_target must be between 0 and 1"),
         ({"inference_latency_target": 0}, "inference_latency_target must be between 0 and 1"),
         ({"gpu_pools": ("GPU_Pool",)}, "gpu_pools: 'GPU_Pool' is not a node pool name"),

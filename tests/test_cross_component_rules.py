@@ -108,6 +108,20 @@ def test_latency_objective_on_a_bucket_is_accepted(seconds):
     assert problems(with_(EKS, observability={"inferenceLatencySeconds": seconds, "alertReceivers": [TEST_RECEIVER]})) == {}
 
 
+@pytest.mark.parametrize("seconds", [3, 0.3, 0.0001])
+def test_first_token_objective_must_be_a_vllm_histogram_bucket(seconds):
+    path, message = only(with_(EKS, observability={"firstTokenSeconds": seconds, "alertReceivers": [TEST_RECEIVER]}))
+    assert path == "ai-platform:observability.firstTokenSeconds"
+    # vLLM 0.24.0 vllm/v1/metrics/loggers.py, vllm:time_to_first_token_seconds
+    assert message.startswith("must be a bucket of vLLM's first-token histogram: 0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25")
+    assert message.endswith(f"(got {seconds:g})")
+
+
+@pytest.mark.parametrize("seconds", [0.5, 2.5, 5, 80])
+def test_first_token_objective_on_a_bucket_is_accepted(seconds):
+    assert problems(with_(EKS, observability={"firstTokenSeconds": seconds, "alertReceivers": [TEST_RECEIVER]})) == {}
+
+
 # ---------------------------------------------------------------- Ray
 
 

@@ -16,7 +16,12 @@ from tests.test_alert_rules import run_promtool, write_rules
 from tests.upstream import chart_values
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
-RECORDED = {rule["record"] for group in all_groups(RuleSettings(request_errors="knative")) for rule in group["rules"] if "record" in rule}
+RECORDED = {
+    rule["record"]
+    for group in all_groups(RuleSettings(request_errors="knative", first_token_histogram=True))
+    for rule in group["rules"]
+    if "record" in rule
+}
 # Grafana's template variables, replaced by what Grafana would send so promtool can parse the query.
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m"}
 

@@ -142,6 +142,15 @@ def test_standard_mode_stacks_take_availability_from_the_gateway_or_not_at_all(r
     assert any("LatencyBudget" in what for what in dev_read), "dev's sklearn model records request_predict_seconds"
 
 
+def test_an_llm_stack_holds_its_models_to_a_first_token_objective(rendered):
+    prod_read, _ = consumers(rendered("prod"))
+    dev_read, _ = consumers(rendered("dev"))
+    first_token = {what for what, metrics in prod_read.items() if "vllm:time_to_first_token_seconds_bucket" in metrics}
+    assert any(what.endswith("/InferenceFirstTokenBudgetFastBurn") for what in prod_read), "prod serves a huggingface (vLLM) model"
+    assert len(first_token) >= 7, "one first-token SLI per burn-rate window"
+    assert not any("FirstToken" in what for what in dev_read), "dev serves no LLM"
+
+
 def test_the_check_catches_a_metric_whose_producer_is_not_deployed(rendered):
     recording = rendered("dev")
     deployed = deployed_producers(recording)

@@ -15,6 +15,12 @@ GROUP_PREFIX = "ai-platform"
 # prometheus_client's default histogram buckets: the KServe model server keeps them, so a latency
 # objective can only be measured at one of these bounds.
 KSERVE_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+# vLLM's time-to-first-token histogram bounds (vllm 0.24.0, vllm/v1/metrics/loggers.py,
+# ``vllm:time_to_first_token_seconds``): an LLM's latency objective is on the first token, because a
+# streamed answer's total time grows with its length.
+VLLM_FIRST_TOKEN_BUCKETS = (
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0,
+)  # fmt: skip
 # Burn-rate windows and factors from the SRE workbook ("Alerting on SLOs", multiwindow, multi-burn-rate):
 # (long window, short window, factor); the first two page, the last two open a ticket.
 FAST_BURN = (("1h", "5m", 14.4), ("6h", "30m", 6.0))
@@ -49,6 +55,8 @@ RUNBOOKS = {
     "InferenceErrorBudgetSlowBurn": "https://sre.google/workbook/alerting-on-slos/",
     "InferenceLatencyBudgetFastBurn": "https://sre.google/workbook/alerting-on-slos/",
     "InferenceLatencyBudgetSlowBurn": "https://sre.google/workbook/alerting-on-slos/",
+    "InferenceFirstTokenBudgetFastBurn": "https://sre.google/workbook/alerting-on-slos/",
+    "InferenceFirstTokenBudgetSlowBurn": "https://sre.google/workbook/alerting-on-slos/",
     "InferenceServiceNoReadyReplicas": "https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/",
     "RayHeadDown": "https://docs.ray.io/en/latest/cluster/kubernetes/troubleshooting/troubleshooting.html",
     "RayAutoscalerCannotAddWorkers": "https://docs.ray.io/en/latest/cluster/kubernetes/user-guides/configuring-autoscaling.html",
@@ -70,6 +78,8 @@ class RuleSettings:
     inference_availability_target: float = 0.995
     inference_latency_target: float = 0.99
     inference_latency_seconds: float = 1.0
+    first_token_seconds: float = 2.5
+    """An LLM's first-token objective: ``inference_latency_target`` of requests get their first token within it."""
     mlflow_error_ratio: float = 0.05
     gpu_pools: tuple[str, ...] = field(default_factory=tuple)
     runbook_base_url: str | None = None
@@ -79,6 +89,9 @@ class RuleSettings:
     """The cluster-autoscaler runs and exports per-node-group metrics; False: no pool-at-maximum alert."""
     predict_histogram: bool = True
     """A KServe Python runtime exports ``request_predict_seconds``; False: no latency SLO."""
+    first_token_histogram: bool = False
+    """A vLLM engine serves (model format huggingface), exporting ``vllm:time_to_first_token_seconds``:
+    the first-token SLO reads it."""
 
     def __post_init__(self):
         for name in ("inference_availability_target", "inference_latency_target"):
@@ -88,6 +101,11 @@ class RuleSettings:
             raise ValueError(
                 f"inference_latency_seconds must be a bucket of the KServe latency histogram {KSERVE_LATENCY_BUCKETS} "
                 f"(got {self.inference_latency_seconds!r})"
+            )
+        if self.first_token_seconds not in VLLM_FIRST_TOKEN_BUCKETS:
+            raise ValueError(
+                f"first_token_seconds must be a bucket of vLLM's first-token histogram {VLLM_FIRST_TOKEN_BUCKETS} "
+                f"(got {self.first_token_seconds!r})"
             )
         for pool in self.gpu_pools:
             if not POOL_NAME.match(pool):
@@ -182,26 +200,29 @@ def gpu_group(s: RuleSettings) -> dict[str, Any]:
 
 ERRORS = "inference:request_errors:ratio_rate"
 SLOW = "inference:slow_requests:ratio_rate"
+SLOW_FIRST_TOKEN = "inference:slow_first_tokens:ratio_rate"
 BY_ISVC = "by (namespace, inferenceservice)"
 
 
 def inference_sli_group(s: RuleSettings) -> dict[str, Any]:
     """Error and slow-request ratios per InferenceService over every burn-rate window."""
-    le = str(float(s.inference_latency_seconds))  # prometheus_client writes bounds as floats: "1.0"
     rules = []
     for w in SLI_WINDOWS:
         if s.request_errors is not None:
             rules.append({"record": f"{ERRORS}{w}", "expr": error_ratio(s.request_errors, w)})
-        if not s.predict_histogram:
-            continue
-        rules.append(
-            {
-                "record": f"{SLOW}{w}",
-                "expr": f'1 - sum {BY_ISVC} (rate(request_predict_seconds_bucket{{le="{le}"}}[{w}]))'
-                f" / sum {BY_ISVC} (rate(request_predict_seconds_count[{w}]))",
-            }
-        )
+        if s.predict_histogram:
+            rules.append({"record": f"{SLOW}{w}", "expr": slow_ratio("request_predict_seconds", s.inference_latency_seconds, w)})
+        if s.first_token_histogram:
+            rules.append(
+                {"record": f"{SLOW_FIRST_TOKEN}{w}", "expr": slow_ratio("vllm:time_to_first_token_seconds", s.first_token_seconds, w)}
+            )
     return {"name": f"{GROUP_PREFIX}.inference-slis", "rules": rules}
+
+
+def slow_ratio(histogram: str, bound: float, window: str) -> str:
+    """Share of an InferenceService's observations of ``histogram`` above ``bound`` over ``window``."""
+    le = str(float(bound))  # prometheus_client writes bounds as floats: "1.0"
+    return f'1 - sum {BY_ISVC} (rate({histogram}_bucket{{le="{le}"}}[{window}])) / sum {BY_ISVC} (rate({histogram}_count[{window}]))'
 
 
 def _by_isvc_from_envoy(selector: str, window: str) -> str:
@@ -236,55 +257,48 @@ def burn_rate_expr(sli: str, budget: float, pairs: tuple[tuple[str, str, float],
     )
 
 
-def inference_group(s: RuleSettings) -> dict[str, Any]:
-    error_budget = round(1 - s.inference_availability_target, 6)
-    latency_budget = round(1 - s.inference_latency_target, 6)
+def budget_alerts(name: str, sli: str, target: float, subject: str, symptom: str, objective: str, s: RuleSettings) -> list[dict[str, Any]]:
+    """The fast (page) and slow (ticket) burn-rate alerts of one objective on the SLI recorded as ``sli<window>``."""
+    budget = round(1 - target, 6)
     isvc = "{{ $labels.namespace }}/{{ $labels.inferenceservice }}"
-    availability = f"{s.inference_availability_target:.2%}"
-    latency = f"{s.inference_latency_target:.2%} of predictions under {s.inference_latency_seconds:g}s"
-    availability_rules = [
+    return [
         alert(
-            "InferenceErrorBudgetFastBurn",
-            burn_rate_expr(ERRORS, error_budget, FAST_BURN),
+            f"{name}FastBurn",
+            burn_rate_expr(sli, budget, FAST_BURN),
             "2m",
             "critical",
-            "An InferenceService burns its error budget fast",
-            f"{isvc} answers 5xx at a rate that exhausts the {availability} availability budget within days.",
+            f"An InferenceService burns its {subject} budget fast",
+            f"{isvc} {symptom} at a rate that exhausts the budget of its objective ({objective}) within days.",
             s,
         ),
         alert(
-            "InferenceErrorBudgetSlowBurn",
-            burn_rate_expr(ERRORS, error_budget, SLOW_BURN),
+            f"{name}SlowBurn",
+            burn_rate_expr(sli, budget, SLOW_BURN),
             "1h",
             "warning",
-            "An InferenceService burns its error budget",
-            f"{isvc} answers 5xx faster than its {availability} availability objective allows.",
+            f"An InferenceService burns its {subject} budget",
+            f"{isvc} {symptom} faster than its objective ({objective}) allows.",
             s,
         ),
     ]
-    latency_rules = [
-        alert(
-            "InferenceLatencyBudgetFastBurn",
-            burn_rate_expr(SLOW, latency_budget, FAST_BURN),
-            "2m",
-            "critical",
-            "An InferenceService burns its latency budget fast",
-            f"{isvc} is slow at a rate that exhausts the budget of its objective ({latency}) within days.",
-            s,
-        ),
-        alert(
-            "InferenceLatencyBudgetSlowBurn",
-            burn_rate_expr(SLOW, latency_budget, SLOW_BURN),
-            "1h",
-            "warning",
-            "An InferenceService burns its latency budget",
-            f"{isvc} is slower than its objective ({latency}) allows.",
-            s,
-        ),
-    ]
-    rules = [
-        *(availability_rules if s.request_errors is not None else []),
-        *(latency_rules if s.predict_histogram else []),
+
+
+def inference_group(s: RuleSettings) -> dict[str, Any]:
+    """Objectives only on what the stack's runtimes and gateway measure, and the no-ready-replica alert."""
+    target = s.inference_latency_target
+    rules = []
+    if s.request_errors is not None:
+        availability = f"{s.inference_availability_target:.2%} of requests without 5xx"
+        rules += budget_alerts("InferenceErrorBudget", ERRORS, s.inference_availability_target, "error", "answers 5xx", availability, s)
+    if s.predict_histogram:
+        latency = f"{target:.2%} of predictions under {s.inference_latency_seconds:g}s"
+        rules += budget_alerts("InferenceLatencyBudget", SLOW, target, "latency", "is slow", latency, s)
+    if s.first_token_histogram:
+        first_token = f"{target:.2%} of first tokens within {s.first_token_seconds:g}s"
+        rules += budget_alerts(
+            "InferenceFirstTokenBudget", SLOW_FIRST_TOKEN, target, "first-token", "is slow to its first token", first_token, s
+        )
+    rules.append(
         alert(
             "InferenceServiceNoReadyReplicas",
             f'kube_deployment_spec_replicas{{deployment=~"{PREDICTOR_DEPLOYMENTS}"}} > 0'
@@ -295,8 +309,8 @@ def inference_group(s: RuleSettings) -> dict[str, Any]:
             "An InferenceService predictor has no ready replica",
             "{{ $labels.namespace }}/{{ $labels.deployment }} wants replicas but none is available.",
             s,
-        ),
-    ]
+        )
+    )
     return {"name": f"{GROUP_PREFIX}.inference", "rules": rules}
 
 

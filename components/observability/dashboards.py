@@ -163,18 +163,31 @@ def inference(request_errors: RequestErrors | None = None, predict_histogram: bo
             )
             .with_panel(graph("Prediction latency", "s", latency(0.5), latency(0.95), latency(0.99)))
         )
-    if vllm:
-        board = board.with_row(dashboard.Row("LLM engine (vLLM)")).with_panel(
-            graph(
-                "Requests running and waiting (the autoscaler's signal)",
-                "none",
-                Query(f"sum {by_isvc} (vllm:num_requests_running{{{ns}}})", f"running {legend}"),
-                Query(f"sum {by_isvc} (vllm:num_requests_waiting{{{ns}}})", f"waiting {legend}"),
-                width=24,
-            )
+
+    def first_token(quantile: float) -> Query:
+        return Query(
+            f"histogram_quantile({quantile}, sum by (namespace, inferenceservice, le)"
+            f" (rate(vllm:time_to_first_token_seconds_bucket{{{ns}}}[{RATE}])))",
+            f"p{round(quantile * 100)} {legend}",
         )
-    if predict_histogram or request_errors is not None:
-        board = board.with_row(dashboard.Row("Errors and objectives")).with_panel(objectives(request_errors, predict_histogram, ns, legend))
+
+    if vllm:
+        board = (
+            board.with_row(dashboard.Row("LLM engine (vLLM)"))
+            .with_panel(
+                graph(
+                    "Requests running and waiting (the autoscaler's signal)",
+                    "none",
+                    Query(f"sum {by_isvc} (vllm:num_requests_running{{{ns}}})", f"running {legend}"),
+                    Query(f"sum {by_isvc} (vllm:num_requests_waiting{{{ns}}})", f"waiting {legend}"),
+                )
+            )
+            .with_panel(graph("Time to first token", "s", first_token(0.5), first_token(0.95), first_token(0.99)))
+        )
+    if predict_histogram or vllm or request_errors is not None:
+        board = board.with_row(dashboard.Row("Errors and objectives")).with_panel(
+            objectives(request_errors, predict_histogram, vllm, ns, legend)
+        )
     if request_errors is not None:
         source = "Knative queue-proxy" if request_errors == "knative" else "Envoy Gateway"
         errors = error_ratio(request_errors, RATE)
@@ -182,12 +195,14 @@ def inference(request_errors: RequestErrors | None = None, predict_histogram: bo
     return board
 
 
-def objectives(request_errors: RequestErrors | None, predict_histogram: bool, ns: str, legend: str) -> timeseries.Panel:
-    """The SLIs the alerts burn: slow predictions and failed requests, where something measures them."""
+def objectives(request_errors: RequestErrors | None, predict_histogram: bool, vllm: bool, ns: str, legend: str) -> timeseries.Panel:
+    """The SLIs the alerts burn: slow predictions, late first tokens and failed requests, where something measures them."""
     slis = [Query(f"inference:slow_requests:ratio_rate1h{{{ns}}}", legend)] if predict_histogram else []
+    if vllm:
+        slis.append(Query(f"inference:slow_first_tokens:ratio_rate1h{{{ns}}}", f"late first tokens {legend}"))
     if request_errors is not None:
         slis.append(Query(f"inference:request_errors:ratio_rate1h{{{ns}}}", f"errors {legend}"))
-    return graph("Objective SLIs over 1h: slow and failed predictions", "percentunit", *slis)
+    return graph("Objective SLIs over 1h: slow, late and failed requests", "percentunit", *slis)
 
 
 def ray_clusters() -> dashboard.Dashboard:

@@ -55,6 +55,8 @@ METRICS: dict[str, str] = {
     # vLLM engine inside KServe's Hugging Face runtime (model format huggingface)
     "vllm:num_requests_waiting": VLLM,
     "vllm:num_requests_running": VLLM,
+    "vllm:time_to_first_token_seconds_bucket": VLLM,
+    "vllm:time_to_first_token_seconds_count": VLLM,
     # Ray nodes (port 8080, "metrics") and the KubeRay in-tree autoscaler
     "ray_node_cpu_utilization": RAY,
     "ray_node_cpu_count": RAY,
@@ -94,6 +96,8 @@ PRODUCERS: dict[str, str] = {
     "envoy_cluster_upstream_rq_total": "envoy-proxy",
     "vllm:num_requests_waiting": "vllm",
     "vllm:num_requests_running": "vllm",
+    "vllm:time_to_first_token_seconds_bucket": "vllm",
+    "vllm:time_to_first_token_seconds_count": "vllm",
     "autoscaler_active_nodes": "ray-autoscaler",
     "autoscaler_pending_nodes": "ray-autoscaler",
     "autoscaler_failed_create_nodes_total": "ray-autoscaler",

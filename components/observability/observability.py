@@ -24,7 +24,7 @@ from ..core.network_policy import API_SERVER, WEBHOOK_CALLS, Allow, Isolation
 from ..core.problems import InputError, Problem
 from ..core.types import Name, matches
 from ..core.util import explicit_depends_on
-from .alert_rules import KSERVE_LATENCY_BUCKETS, POOL_NAME, RequestErrors, RuleSettings, prometheus_rules
+from .alert_rules import KSERVE_LATENCY_BUCKETS, POOL_NAME, VLLM_FIRST_TOKEN_BUCKETS, RequestErrors, RuleSettings, prometheus_rules
 from .dashboards import SIDECAR_LABEL, rendered_dashboards
 
 ISOLATION = Isolation(
@@ -85,9 +85,13 @@ class ObservabilityOptions(Options):
     inference_availability_target: float = Field(default=0.995, gt=0.9, lt=1)
     """Share of InferenceService requests that must not fail (5xx)."""
     inference_latency_target: float = Field(default=0.99, gt=0.9, lt=1)
-    """Share of predictions that must be faster than ``inference_latency_seconds``."""
+    """Share of predictions that must be faster than ``inference_latency_seconds``, and of LLM requests whose
+    first token must come within ``first_token_seconds``."""
     inference_latency_seconds: float = 1.0
     """Latency bound of the SLO; one of the KServe latency histogram's buckets."""
+    first_token_seconds: float = 2.5
+    """Time-to-first-token bound of an LLM's (huggingface format, vLLM engine) latency SLO; one of vLLM's
+    first-token histogram buckets."""
     runbook_base_url: Annotated[str, matches(re.compile(r"^https://\S+$"), "an https:// URL")] | None = None
     """Base of the alerts' runbook links (``<base>#<alertname>``); unset: each alert's upstream documentation."""
     alert_receivers: list[AlertReceiver] = []
@@ -129,7 +133,8 @@ class ObservabilityArgs(ObservabilityOptions):
     """A ClusterAutoscaler exports per-node-group metrics, which the pool-at-maximum alert reads;
     False (no cluster-autoscaler, e.g. kind): no such alert."""
     vllm_metrics: bool = False
-    """A huggingface (vLLM) model serves: the inference dashboard shows its queue."""
+    """A huggingface (vLLM) model serves: the first-token SLO reads its histogram and the inference dashboard
+    shows its queue and first-token latency."""
     alert_secrets: SkipValidation[Mapping[str, Any]] = {}
     """Each alert receiver's URL or routing key by receiver name, as secret Outputs (the stack reads them
     from Pulumi secret config); they reach the cluster only in a Kubernetes Secret."""
@@ -138,15 +143,19 @@ class ObservabilityArgs(ObservabilityOptions):
 def problems(options: ObservabilityOptions) -> list[Problem]:
     """What the alerts cannot measure and receivers Alertmanager cannot tell apart; pure, so stack
     config validation runs it too."""
-    found = _receiver_problems(options.alert_receivers)
-    seconds = options.inference_latency_seconds
-    if seconds in KSERVE_LATENCY_BUCKETS:
-        return found
-    allowed = ", ".join(f"{b:g}" for b in KSERVE_LATENCY_BUCKETS)
     return [
-        Problem(("inference_latency_seconds",), f"must be a bucket of KServe's latency histogram: {allowed} (got {seconds:g})"),
-        *found,
+        *_bucket_problem("inference_latency_seconds", options.inference_latency_seconds, KSERVE_LATENCY_BUCKETS, "KServe's latency"),
+        *_bucket_problem("first_token_seconds", options.first_token_seconds, VLLM_FIRST_TOKEN_BUCKETS, "vLLM's first-token"),
+        *_receiver_problems(options.alert_receivers),
     ]
+
+
+def _bucket_problem(field: str, seconds: float, buckets: Sequence[float], histogram: str) -> list[Problem]:
+    """An objective's bound must be a bucket bound: a histogram cannot count below or above anything else."""
+    if seconds in buckets:
+        return []
+    allowed = ", ".join(f"{b:g}" for b in buckets)
+    return [Problem((field,), f"must be a bucket of {histogram} histogram: {allowed} (got {seconds:g})")]
 
 
 def _receiver_problems(receivers: Sequence[AlertReceiver]) -> list[Problem]:
@@ -197,6 +206,8 @@ def rule_settings(a: ObservabilityArgs) -> RuleSettings:
         inference_availability_target=a.inference_availability_target,
         inference_latency_target=a.inference_latency_target,
         inference_latency_seconds=a.inference_latency_seconds,
+        first_token_seconds=a.first_token_seconds,
+        first_token_histogram=a.vllm_metrics,
         runbook_base_url=a.runbook_base_url,
         request_errors=a.request_errors,
         predict_histogram=a.predict_histogram,
