@@ -94,6 +94,25 @@ def test_receiver_values_use_keys_the_pinned_chart_defines():
     assert set(values["alertmanager"]) == {"enabled", "service", "ingress", "alertmanagerSpec", "config"}
 
 
+# The Alertmanager release that added each secret-file field; prometheus-operator v0.93.0
+# (pkg/alertmanager/amcfg.go) drops the field from the config of an older Alertmanager.
+FILE_FIELD_SINCE = {"api_url_file": (0, 22), "routing_key_file": (0, 25), "url_file": (0, 26)}
+
+
+def test_the_pinned_alertmanager_keeps_every_secret_file_field_the_receivers_use():
+    values = chart_values("kube-prometheus-stack", versions.KUBE_PROMETHEUS_STACK.version)
+    tag = values["alertmanager"]["alertmanagerSpec"]["image"]["tag"]
+    running = tuple(int(part) for part in tag.lstrip("v").split(".")[:2])
+    every_type = [*RECEIVERS, {"name": "hook", "type": "webhook", "secret_config_key": "alertWebhookUrl"}]
+    secrets = {r["name"]: pulumi.Output.secret("https://example.com/secret") for r in every_type}
+    _, release = _observability({"alert_receivers": every_type, "alert_secrets": secrets})
+    receivers = release.inputs["values"]["alertmanager"]["config"]["receivers"]
+    used = {field for r in receivers for key, configs in r.items() if key.endswith("_configs") for c in configs for field in c}
+    used = {field for field in used if field.endswith("_file")}
+    assert used == set(FILE_FIELD_SINCE), "webhook, Slack and PagerDuty receivers are all exercised"
+    assert all(running >= FILE_FIELD_SINCE[field] for field in used), f"Alertmanager {tag} predates a field in {sorted(used)}"
+
+
 def test_without_receivers_the_chart_default_config_stays():
     recording, release = _observability({})
     alertmanager = release.inputs["values"]["alertmanager"]

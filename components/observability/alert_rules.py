@@ -37,7 +37,8 @@ PREDICTOR_DEPLOYMENTS = ".+-predictor.*"
 # Knative mode: the queue-proxy sidecar; Standard mode: only a gateway in front of the predictor sees
 # status codes (the KServe model server exports latency histograms, no response codes).
 RequestErrors = Literal["knative", "envoy-gateway"]
-# Envoy Gateway names a route's xDS cluster "httproute/<namespace>/<route>/rule/<index>"; KServe names
+# Envoy Gateway names a route's xDS cluster "httproute/<namespace>/<route>/rule/<index>" (v1.6.1
+# internal/gatewayapi/helpers.go irRouteDestinationName); KServe names
 # an InferenceService's HTTPRoutes "<isvc>" and "<isvc>-predictor" (constants.PredictorServiceName).
 ENVOY_ROUTE_CLUSTER = "httproute/.+"
 ENVOY_NAMESPACE = "httproute/([^/]+)/.+"

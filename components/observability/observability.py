@@ -51,6 +51,8 @@ NULL_RECEIVER = "null"  # the chart's default receiver (values.yaml alertmanager
 # Alertmanager's configuration reference (https://prometheus.io/docs/alerting/latest/configuration/): each
 # receiver type reads its secret from a file: <webhook_config> url_file, <slack_config> api_url_file,
 # <pagerduty_config> routing_key_file (Events API v2). The chart's Alertmanager is v0.34.0 (values.yaml image tag).
+# prometheus-operator (v0.93.0 pkg/alertmanager/amcfg.go) drops each of these fields only below the Alertmanager
+# release that added it (api_url_file 0.22, routing_key_file 0.25, url_file 0.26), so v0.34.0 keeps all three.
 SECRET_FILE_FIELD = {
     "webhook": ("webhook_configs", "url_file"),
     "slack": ("slack_configs", "api_url_file"),
@@ -365,8 +367,9 @@ def pod_monitors(a: ObservabilityArgs) -> dict[str, dict[str, Any]]:
         ),
     }
     if a.request_errors == "envoy-gateway":
-        # Envoy Gateway's proxies serve Envoy's stats on 19001 /stats/prometheus (its bootstrap's stats
-        # listener; the EnvoyProxy CRD's telemetry.metrics.prometheus describes that endpoint).
+        # Envoy Gateway v1.6.1's proxies serve Envoy's stats on 19001 /stats/prometheus
+        # (internal/xds/bootstrap/bootstrap.go EnvoyStatsPort, bootstrap.yaml.tpl), a container port named
+        # "metrics" on pods labelled as below (internal/infrastructure/kubernetes/proxy/resource.go, testdata).
         proxy = {"app.kubernetes.io/component": "proxy", "app.kubernetes.io/managed-by": "envoy-gateway"}
         monitors["envoy-proxies"] = ({"matchLabels": proxy}, [_endpoint("envoy-proxy", path="/stats/prometheus", portNumber=19001)])
     return {
