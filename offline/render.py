@@ -126,6 +126,19 @@ def expand(recording) -> dict[str, charts.Expansion]:
     return charts.expand_releases(helm_releases(recording), recording.outputs["kubernetesVersion"])
 
 
+def expand_if_cached(recording) -> tuple[dict[str, charts.Expansion] | None, str]:
+    """The expanded releases and their summary; None and the reason when the chart tools or the
+    cached charts are missing."""
+    tools = charts.missing_tools()
+    if tools:
+        return None, f"charts: not expanded: {', '.join(tools)} not installed (pip install -r requirements-dev.txt)"
+    absent = charts.missing(helm_releases(recording))
+    if absent:
+        return None, f"charts: not expanded: the chart cache {charts.cache_dir()} lacks {', '.join(absent)} ({charts.FILL_HINT})"
+    expansions = expand(recording)
+    return expansions, charts_summary(expansions)
+
+
 def write_charts(expansions: dict[str, charts.Expansion], out: Path) -> None:
     """``charts/<release>/crds.yaml`` (the CRDs it installs) and ``objects.yaml`` (everything else)."""
     for name, expansion in expansions.items():
@@ -199,23 +212,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = options.out or options.root / "build" / options.stack
     write(recording, out)
+    expansions, charts_text = expand_if_cached(recording)
+    if expansions is not None:
+        write_charts(expansions, out)
     objects = [o for group in kubernetes_objects(recording).values() for o in group]
-    placement_text, placement_data = scheduling.report(options.stack, objects, options.root)
+    placement_text, placement_data = scheduling.report(options.stack, objects, options.root, expansions)
     scheduling.write(out, placement_text, placement_data)
     print(summary(recording))
     print()
     print(deploy_time.report(recording))
     print()
-    absent = charts.missing(helm_releases(recording))
-    tools = charts.missing_tools()
-    if tools:
-        print(f"charts: not expanded: {', '.join(tools)} not installed (pip install -r requirements-dev.txt)")
-    elif absent:
-        print(f"charts: not expanded: the chart cache {charts.cache_dir()} lacks {', '.join(absent)} ({charts.FILL_HINT})")
-    else:
-        expansions = expand(recording)
-        write_charts(expansions, out)
-        print(charts_summary(expansions))
+    print(charts_text)
     print()
     print(placement_text, end="")
     print(f"\nwrote {out} in {time.perf_counter() - started:.2f}s")

@@ -49,12 +49,25 @@ def _requests(values: dict[str, Any]) -> Resources:
 
 
 def daemonsets(config: StackConfig) -> list[DaemonSetModel]:
-    """Every DaemonSet the stack runs, with the requests the program sets in its chart values."""
+    """Every DaemonSet the stack runs: the EKS add-ons', the charts' and the GPU Operator's operands."""
+    return [*addon_daemonsets(config), *chart_daemonsets(config), *operand_daemonsets(config)]
+
+
+def addon_daemonsets(config: StackConfig) -> list[DaemonSetModel]:
+    """The EKS add-ons' DaemonSets (none on kind)."""
+    if not config.is_eks:
+        return []
+    found = list(EKS_ADDON_DAEMONSETS)
+    if config.platform.cluster.workload_identity == "podIdentity":
+        found.append(POD_IDENTITY_AGENT)
+    return found
+
+
+def chart_daemonsets(config: StackConfig) -> list[DaemonSetModel]:
+    """The DaemonSets the charts render, as the program assumes them from the values it sets (cheap:
+    no chart is rendered). ``tests/test_chart_placement.py`` checks that the real chart DaemonSets ask
+    no more on any pool."""
     found: list[DaemonSetModel] = []
-    if config.is_eks:
-        found += EKS_ADDON_DAEMONSETS
-        if config.platform.cluster.workload_identity == "podIdentity":
-            found.append(POD_IDENTITY_AGENT)
     if config.platform.observability.enabled:
         from components.observability.observability import ObservabilityArgs, chart_values
 
@@ -62,22 +75,36 @@ def daemonsets(config: StackConfig) -> list[DaemonSetModel]:
         # kube-prometheus-stack's node-exporter tolerates every NoSchedule taint (its values.yaml).
         exporter = values["prometheus-node-exporter"]
         found.append(DaemonSetModel("node-exporter", _requests(exporter), tolerations=({"operator": "Exists", "effect": "NoSchedule"},)))
-    operator = config.platform.gpu_operator
-    if operator.enabled:
-        from components.compute.gpu_operator import GpuOperatorArgs, chart_values
-
-        values = chart_values(
-            GpuOperatorArgs.model_validate({k: getattr(operator, k) for k in GpuOperatorArgs.model_fields if hasattr(operator, k)})
-        )
-        gpu_tolerations = (GPU_TOLERATION,)
-        found.append(DaemonSetModel("nfd-worker", _requests(values["node-feature-discovery"]["worker"]), tolerations=gpu_tolerations))
-        for key, enabled in (("devicePlugin", True), ("gfd", True), ("dcgmExporter", operator.dcgm_exporter)):
-            if enabled:
-                found.append(DaemonSetModel(key, _requests(values[key]), node_selector=GPU_PRESENT, tolerations=gpu_tolerations))
-        if values["migManager"]["enabled"]:
-            mig_pools = [p.name for p in config.platform.gpu_pools if p.mig_profile]
-            found.append(DaemonSetModel("migManager", _requests(values["migManager"]), only_on=mig_pools))
+    if config.platform.gpu_operator.enabled:
+        values = _gpu_operator_values(config)
+        worker = values["node-feature-discovery"]["worker"]
+        found.append(DaemonSetModel("nfd-worker", _requests(worker), tolerations=(GPU_TOLERATION,)))
     return found
+
+
+def operand_daemonsets(config: StackConfig) -> list[DaemonSetModel]:
+    """The DaemonSets the GPU Operator creates on GPU nodes from its ClusterPolicy (not chart objects)."""
+    operator = config.platform.gpu_operator
+    if not operator.enabled:
+        return []
+    values = _gpu_operator_values(config)
+    found: list[DaemonSetModel] = []
+    for key, enabled in (("devicePlugin", True), ("gfd", True), ("dcgmExporter", operator.dcgm_exporter)):
+        if enabled:
+            found.append(DaemonSetModel(key, _requests(values[key]), node_selector=GPU_PRESENT, tolerations=(GPU_TOLERATION,)))
+    if values["migManager"]["enabled"]:
+        mig_pools = [p.name for p in config.platform.gpu_pools if p.mig_profile]
+        found.append(DaemonSetModel("migManager", _requests(values["migManager"]), only_on=mig_pools))
+    return found
+
+
+def _gpu_operator_values(config: StackConfig) -> dict[str, Any]:
+    from components.compute.gpu_operator import GpuOperatorArgs, chart_values
+
+    operator = config.platform.gpu_operator
+    return chart_values(
+        GpuOperatorArgs.model_validate({k: getattr(operator, k) for k in GpuOperatorArgs.model_fields if hasattr(operator, k)})
+    )
 
 
 def pools(config: StackConfig) -> tuple[list[PoolModel], list[Problem]]:

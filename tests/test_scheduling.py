@@ -19,7 +19,7 @@ from components.cluster.capacity import (
     place,
 )
 from offline.render import kubernetes_objects, render
-from offline.scheduling import program_pods, report
+from offline.scheduling import monitoring_pod, pod_requests, program_pods, reloader_requests, report
 from stacks.config import parse_stack_config
 from stacks.errors import ConfigError
 
@@ -167,3 +167,23 @@ def test_prod_declares_the_cpu_node_group_the_autoscaler_can_scale_from_zero():
         "k8s.io/cluster-autoscaler/node-template/label/ai-platform.io/node-role": "workloads",
         "k8s.io/cluster-autoscaler/node-template/label/ai-platform.io/pool": "cpu",
     }
+
+
+def test_effective_pod_requests_count_sidecars_and_the_largest_init_container():
+    spec = {
+        "initContainers": [
+            {"name": "sidecar", "restartPolicy": "Always", "resources": {"requests": {"cpu": "50m", "memory": "10Mi"}}},
+            {"name": "migrate", "resources": {"limits": {"cpu": "1", "memory": "100Mi"}}},  # requests default to limits
+        ],
+        "containers": [{"resources": {"requests": {"cpu": "100m", "memory": "1Gi"}}}, {"resources": {"requests": {"cpu": "200m"}}}],
+    }
+    requests = pod_requests(spec)
+    # CPU: the init container with the sidecar beside it (1.05) beats the running pod (0.35); memory the other way.
+    assert (requests.cpu_m, requests.memory_mib, requests.pods) == (1050, 1034, 1)
+
+
+def test_an_alertmanager_without_requests_gets_the_operators_defaults():
+    # prometheus-operator v0.93: 200Mi for an Alertmanager without a memory request, 10m / 50Mi per config-reloader
+    alertmanager = {"kind": "Alertmanager", "metadata": {"name": "am", "namespace": "m"}, "spec": {"replicas": 2}}
+    pod = monitoring_pod("am", alertmanager, reloader_requests([]))
+    assert (pod.requests.cpu_m, pod.requests.memory_mib, pod.replicas) == (10, 250, 2)

@@ -289,6 +289,8 @@ class DaemonSetModel:
     """Requests of its pod (1 pod slot)."""
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, Any]] = ()
+    required_terms: Sequence[Sequence[Mapping[str, Any]]] = ()
+    """Required node affinity, as :attr:`PodModel.required_terms`."""
     only_on: Sequence[str] | None = None
     """Pools it runs on regardless of labels (a node-feature gated DaemonSet such as the MIG
     manager); None: wherever its selector and tolerations admit it."""
@@ -314,7 +316,9 @@ class PoolModel:
                 if self.name in ds.only_on:
                     found.append(ds)
                 continue
-            pod = PodModel(ds.name, ds.requests, node_selector=ds.node_selector, tolerations=ds.tolerations)
+            pod = PodModel(
+                ds.name, ds.requests, node_selector=ds.node_selector, required_terms=ds.required_terms, tolerations=ds.tolerations
+            )
             if pod.admitted_by(self.labels, self.taints) is None:
                 found.append(ds)
         return found
