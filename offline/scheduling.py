@@ -323,15 +323,16 @@ def report(
 ) -> tuple[str, dict]:
     """The placement table of ``stack``: the program's ``objects`` and, with ``expansions``, every chart
     pod, the chart DaemonSets' real requests replacing the overhead stack validation assumes for them."""
-    from stacks.placement import addon_daemonsets, operand_daemonsets, pools
+    from stacks.placement import addon_daemonsets, cluster_pods, operand_daemonsets, pools
 
     config = parse_stack(stack, root)
     found, _ = pools(config)
+    pods = [*cluster_pods(config), *program_pods(objects)]
     if expansions is None:
-        return table(found, program_pods(objects))
+        return table(found, pods)
     charts = chart_workloads(expansions)
     found = with_daemonsets(found, [*addon_daemonsets(config), *charts.daemonsets, *operand_daemonsets(config)])
-    return table(found, program_pods(objects), charts.pods)
+    return table(found, pods, charts.pods)
 
 
 def parse_stack(stack: str, root: Path | None = None) -> StackConfig:

@@ -40,6 +40,19 @@ EKS_ADDON_DAEMONSETS = (
     DaemonSetModel("ebs-csi-node", Resources(30, 120, 1), tolerations=TOLERATE_ALL),
 )
 POD_IDENTITY_AGENT = DaemonSetModel("eks-pod-identity-agent", Resources(0, 0, 1), tolerations=TOLERATE_ALL)
+# CoreDNS, two replicas of 100m / 70Mi (kubeadm's CoreDNS manifest, cmd/kubeadm/app/phases/addons/dns;
+# the EKS coredns add-on keeps those requests). It needs no node selector, so it lands on any untainted node.
+COREDNS = PodModel("cluster: coredns", Resources(100, 70, 1), 2)
+# kind runs its control plane as static pods on the one node (kubeadm's manifests: kube-apiserver 250m,
+# kube-controller-manager 200m, kube-scheduler 100m in phases/controlplane/manifests.go; etcd 100m / 100Mi in
+# phases/etcd/local.go) and kindnet as a DaemonSet of 100m / 50Mi (kind pkg/build/nodeimage/const_cni.go).
+KIND_CONTROL_PLANE = (
+    PodModel("cluster: kube-apiserver", Resources(250, 0, 1), 1),
+    PodModel("cluster: kube-controller-manager", Resources(200, 0, 1), 1),
+    PodModel("cluster: kube-scheduler", Resources(100, 0, 1), 1),
+    PodModel("cluster: etcd", Resources(100, 100, 1), 1),
+)
+KINDNET = DaemonSetModel("kindnet", Resources(100, 50, 1), tolerations=TOLERATE_ALL)
 KSERVE_STORAGE_INITIALIZER = {"cpu": "100m", "memory": "100Mi"}
 """kserve-resources values ``kserve.storage.resources.requests`` (upstream/charts/kserve-resources-v0.20.0)."""
 
@@ -53,10 +66,15 @@ def daemonsets(config: StackConfig) -> list[DaemonSetModel]:
     return [*addon_daemonsets(config), *chart_daemonsets(config), *operand_daemonsets(config)]
 
 
+def cluster_pods(config: StackConfig) -> list[PodModel]:
+    """The pods the cluster itself runs on the stack's nodes: CoreDNS, and on kind the control plane."""
+    return [COREDNS] if config.is_eks else [*KIND_CONTROL_PLANE, COREDNS]
+
+
 def addon_daemonsets(config: StackConfig) -> list[DaemonSetModel]:
-    """The EKS add-ons' DaemonSets (none on kind)."""
+    """The EKS add-ons' DaemonSets; kind's CNI, kindnet."""
     if not config.is_eks:
-        return []
+        return [KINDNET]
     found = list(EKS_ADDON_DAEMONSETS)
     if config.platform.cluster.workload_identity == "podIdentity":
         found.append(POD_IDENTITY_AGENT)
@@ -253,5 +271,11 @@ def placement_problems(config: StackConfig) -> list[Problem]:
     if problems:
         return problems
     pods = workloads(config)
-    result = place([pod for _, pod in pods], found_pools)
-    return [Problem(key, result.unplaced[pod.key]) for key, pod in pods if pod.key in result.unplaced]
+    own = cluster_pods(config)
+    result = place([*own, *(pod for _, pod in pods)], found_pools)
+    problems = [Problem(key, result.unplaced[pod.key]) for key, pod in pods if pod.key in result.unplaced]
+    crowded_out = [f"{pod.key.removeprefix('cluster: ')} ({result.unplaced[pod.key]})" for pod in own if pod.key in result.unplaced]
+    if crowded_out:
+        key = ("cluster", "system_node_group", "max_size") if config.is_eks else ("cluster", "node_capacity")
+        problems.append(Problem(key, f"no room left for the cluster's own pods beside the workloads: {', '.join(crowded_out)}"))
+    return problems

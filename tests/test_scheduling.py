@@ -126,6 +126,19 @@ def test_dev_node_capacity_is_configurable_and_checked():
     assert _problems(raw, region=None) != {}
 
 
+def test_the_kind_control_plane_and_coredns_take_their_share_of_the_dev_node():
+    raw = copy.deepcopy(_config("dev"))
+    # 9 CPU / 16 GiB holds dev's Ray cluster and model (8 CPU / 15.5Gi) and the DaemonSets, but not also
+    # kubeadm's control plane (0.65 CPU, etcd 100Mi) and CoreDNS (2 x 0.1 CPU / 70Mi).
+    raw["cluster"]["nodeCapacity"] = {"cpu": 9, "memoryGib": 16}
+    found = _problems(raw, region=None)
+    assert list(found) == ["ai-platform:cluster.nodeCapacity"]
+    assert found["ai-platform:cluster.nodeCapacity"].startswith("no room left for the cluster's own pods beside the workloads: ")
+    assert "coredns" in found["ai-platform:cluster.nodeCapacity"]
+    raw["cluster"]["nodeCapacity"] = {"cpu": 10, "memoryGib": 17}
+    assert _problems(raw, region=None) == {}
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_pod_of_both_stacks_is_placed(stack):
     recording = render(stack)
