@@ -3,9 +3,14 @@
     .venv/bin/python bench/benchmark.py [--runs 5]
 
 Measures, each as the median of --runs whole-process runs (a fresh interpreter each time, as
-Pulumi starts one per preview):
-- the offline render of dev and prod, against the floor: a process that only imports the Pulumi
-  SDK modules the program uses (the ratio is what our own code adds);
+Pulumi starts one per preview), in wall and CPU seconds (CPU time barely moves when other work
+shares the machine):
+- the program's render of dev and prod (``offline.render.render``: config validation and every
+  resource registered under the mocks, what `pulumi preview` runs; not the chart expansion and the
+  reports, which only the render tooling does), against the floor: a process that only imports the
+  Pulumi SDK modules the program uses (the ratio is what our own code adds). The project's
+  bytecode is compiled first, as it is after a first preview (this machine sets
+  PYTHONDONTWRITEBYTECODE, which would otherwise recompile it on every run);
 - scaled stacks generated from config (GPU pools and inference services multiplied), as time per
   registered resource, to show that the cost grows linearly;
 - peak memory (max RSS) of each.
@@ -51,9 +56,9 @@ def floor_imports(stack: str, tmp: Path) -> str:
     return "import pulumi, pulumi.runtime.mocks, " + ", ".join(modules)
 
 
-def measure(command: list[str], runs: int, cwd: Path = ROOT) -> tuple[float, float]:
-    """Median wall seconds and median peak RSS (MiB) of ``command`` over ``runs`` fresh processes."""
-    seconds, peaks = [], []
+def measure(command: list[str], runs: int, cwd: Path = ROOT) -> tuple[float, float, float]:
+    """Median wall seconds, median CPU seconds and median peak RSS (MiB) of ``command`` over ``runs`` fresh processes."""
+    seconds, cpu, peaks = [], [], []
     for _ in range(runs):
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -62,12 +67,21 @@ def measure(command: list[str], runs: int, cwd: Path = ROOT) -> tuple[float, flo
         if os.waitstatus_to_exitcode(status) != 0:
             stderr = process.stderr.read().decode() if process.stderr else ""
             raise SystemExit(f"{' '.join(command)} failed: {stderr[-2000:]}")
+        cpu.append(usage.ru_utime + usage.ru_stime)
         peaks.append(usage.ru_maxrss / 1024)  # Linux reports KiB
-    return statistics.median(seconds), statistics.median(peaks)
+    return statistics.median(seconds), statistics.median(cpu), statistics.median(peaks)
 
 
-def render_command(stack: str, root: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "offline.render", stack, "--root", str(root), "--out", str(out)]
+PROGRAM = "import sys; from pathlib import Path; from offline.render import render; render(sys.argv[1], Path(sys.argv[2]))"
+
+
+def render_command(stack: str, root: Path) -> list[str]:
+    """The program of ``stack`` under the mocks, as `pulumi preview` runs it (no chart expansion, no reports)."""
+    return [sys.executable, "-W", "ignore", "-c", PROGRAM, stack, str(root)]
+
+
+def compile_bytecode() -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "components", "stacks", "offline", "provider"], cwd=ROOT, check=True)
 
 
 def resource_count(stack: str, root: Path) -> int:
@@ -83,10 +97,13 @@ def scaled_config(pools: int, models: int) -> dict:
     config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     values = config["config"]
     base_pools = values["ai-platform:gpuPools"]
-    values["ai-platform:gpuPools"] = [{**copy.deepcopy(base_pools[i % len(base_pools)]), "name": f"pool-{i}"} for i in range(pools)]
+    # Pools as big as the models spread over them need (validation places every replica).
     model = values["ai-platform:inferenceServices"][0]
+    base = next(p for p in base_pools if p["name"] == model["gpuPool"])
+    max_size = model.get("maxReplicas", 1) * -(-models // pools)
+    values["ai-platform:gpuPools"] = [{**copy.deepcopy(base), "name": f"pool-{i}", "maxSize": max_size} for i in range(pools)]
     values["ai-platform:inferenceServices"] = [
-        {**copy.deepcopy(model), "name": f"model-{i}", "gpuPool": "pool-0", "canaries": []} for i in range(models)
+        {**copy.deepcopy(model), "name": f"model-{i}", "gpuPool": f"pool-{i % pools}", "canaries": []} for i in range(models)
     ]
     values["ai-platform:kserve"] = {"deploymentMode": "Standard"}
     values["ai-platform:rayClusters"] = [
@@ -112,13 +129,15 @@ def main() -> None:
     env_python = [sys.executable, "-c"]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        print("\nstack  render s  floor s  ratio  resources  ms/resource  peak MiB (render/floor)")
+        compile_bytecode()
+        print("\nstack  render s (cpu)  floor s (cpu)  ratio (cpu)  resources  ms/resource  peak MiB (render/floor)")
         for stack in ("dev", "prod"):
-            render_s, render_mb = measure(render_command(stack, ROOT, tmp / stack), runs)
-            floor_s, floor_mb = measure([*env_python, floor_imports(stack, tmp)], runs)
+            render_s, render_cpu, render_mb = measure(render_command(stack, ROOT), runs)
+            floor_s, floor_cpu, floor_mb = measure([*env_python, floor_imports(stack, tmp)], runs)
             count = resource_count(stack, ROOT)
             print(
-                f"{stack:5s}  {render_s:8.2f}  {floor_s:7.2f}  {render_s / floor_s:5.2f}  {count:9d}  "
+                f"{stack:5s}  {render_s:6.2f} ({render_cpu:4.2f})  {floor_s:5.2f} ({floor_cpu:4.2f})  "
+                f"{render_s / floor_s:4.2f} ({render_cpu / floor_cpu:4.2f})  {count:9d}  "
                 f"{1000 * render_s / count:11.2f}  {render_mb:.0f}/{floor_mb:.0f}"
             )
         print("\nscaled prod (GPU pools x inference services): time per registered resource")
@@ -127,7 +146,7 @@ def main() -> None:
         for pools, models in ((5, 25), (10, 50), (20, 100)):
             name = f"scaled{pools}"
             root = scaled_root(tmp, name, pools, models)
-            seconds, peak = measure(render_command(name, root, tmp / f"{name}-out"), runs)
+            seconds, _, peak = measure(render_command(name, root), runs)
             count = resource_count(name, root)
             marginal = "" if previous is None else f"{1000 * (seconds - previous[0]) / (count - previous[1]):.2f}"
             print(f"{pools:5d}  {models:6d}  {count:9d}  {seconds:8.2f}  {1000 * seconds / count:11.2f}  {marginal:>20s}  {peak:8.0f}")

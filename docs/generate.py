@@ -14,7 +14,6 @@ runs under Pulumi's mocks, so neither the tables nor the examples can drift from
 from __future__ import annotations
 
 import argparse
-import ast
 import inspect
 import json
 import re
@@ -185,17 +184,9 @@ MISSING = object()
 def field_docs(cls: type) -> dict[str, str]:
     """Attribute -> the docstring after it in the body of ``cls`` or of the base that declares it
     (``EksCluster``'s outputs are declared in ``EksClusterBase``)."""
-    from provider.host import bases
+    from components.core.args import attribute_docstrings
 
-    docs: dict[str, str] = {}
-    for owner in bases(cls):
-        tree = ast.parse(inspect.getsource(sys.modules[owner.__module__]))
-        body = next(node.body for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == owner.__name__)
-        for stmt, after in zip(body, [*body[1:], None], strict=True):
-            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
-                    docs[stmt.target.id] = inspect.cleandoc(after.value.value)
-    return docs
+    return attribute_docstrings(cls)
 
 
 def is_model(cls: Any) -> bool:
@@ -205,17 +196,20 @@ def is_model(cls: Any) -> bool:
 def fields_of(cls: type) -> list[FieldDoc]:
     """The fields of a pydantic model, or of another annotated class (a TypedDict: its docstrings, no defaults)."""
     if is_model(cls):
-        return [_model_field(name, info) for name, info in cls.model_fields.items()]
+        from components.core.args import field_descriptions
+
+        described = field_descriptions(cls)
+        return [_model_field(name, info, described.get(name, "")) for name, info in cls.model_fields.items()]
     from provider.host import class_annotations, is_required
 
     docs = field_docs(cls)
     return [FieldDoc(name, t, is_required(t), MISSING, docs.get(name, "")) for name, t in class_annotations(cls).items()]
 
 
-def _model_field(name: str, info: FieldInfo) -> FieldDoc:
+def _model_field(name: str, info: FieldInfo, description: str) -> FieldDoc:
     t = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
     default = MISSING if info.is_required() else info.get_default(call_default_factory=True)
-    return FieldDoc(name, t, info.is_required(), default, inspect.cleandoc(info.description or ""), allowed(t), list(info.examples or []))
+    return FieldDoc(name, t, info.is_required(), default, description, allowed(t), list(info.examples or []))
 
 
 def _strip(t: Any) -> Any:
@@ -509,11 +503,14 @@ def _example(f: FieldDoc, path: list[str], stacks: list[Any]) -> str:
 
 def config_rows(model: type[BaseModel], prefix: list[str], stacks: list[Any], only: str | None = None) -> list[str]:
     """One row per key of ``model`` (and of the models below it), keys in camelCase; ``only`` one field."""
+    from components.core.args import field_descriptions
+
     rows = []
+    described = field_descriptions(model)
     for name, info in model.model_fields.items():
         if only is not None and name != only:
             continue
-        f = _model_field(name, info)
+        f = _model_field(name, info, described.get(name, ""))
         path = [*prefix, info.alias or name]
         inner = _strip(f.type)
         origin, args = get_origin(inner), get_args(inner)

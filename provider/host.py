@@ -45,6 +45,9 @@ import pulumi
 import pulumi.output
 from pydantic import BaseModel
 
+from components.core.args import declaring_classes
+from components.core.args import field_descriptions as model_field_descriptions
+
 PACKAGE = "aiplatform"
 """Package name: the first part of every type token (``aiplatform:index:GpuNodePool``)."""
 VERSION = "0.1.0"
@@ -89,14 +92,9 @@ def _namespace() -> dict[str, Any]:
     return names
 
 
-def bases(cls: type) -> list[type]:
-    """``cls`` and the classes it inherits annotated attributes from, base first: its MRO without
-    Pulumi's, pydantic's and Python's own classes (``EksCluster`` gets its outputs from
-    ``EksClusterBase``; the analyzer walks the MRO the same way)."""
-    return [c for c in reversed(cls.__mro__) if c.__module__.partition(".")[0] not in _FOREIGN]
-
-
-_FOREIGN = {"builtins", "typing", "typing_extensions", "pulumi", "pydantic", "abc"}
+# ``cls`` and the classes it inherits annotated attributes from, base first (``EksCluster`` gets its
+# outputs from ``EksClusterBase``; the analyzer walks the MRO the same way).
+bases = declaring_classes
 
 
 def own_annotations(cls: type) -> dict[str, Any]:
@@ -197,7 +195,7 @@ def field_descriptions(cls: type) -> dict[str, str]:
     model = cls if is_model(cls) else model_of(cls)
     if model is None:
         return {}
-    return {name: inspect.cleandoc(info.description) for name, info in model.model_fields.items() if info.description}
+    return model_field_descriptions(model)
 
 
 SCHEMA_DEFAULT_TYPES = (bool, int, float, str)

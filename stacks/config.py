@@ -174,7 +174,6 @@ class AccessConfig(WorkloadAccessOptions):
 class PlatformConfig(_Model):
     """Everything under the ``ai-platform`` config namespace."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
     cluster: ClusterConfig
     """The cluster: a new EKS cluster, or an existing one from a kubeconfig context."""
     gpu_pools: list[GpuPoolConfig] = []

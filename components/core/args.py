@@ -15,6 +15,10 @@ and raises :class:`~components.core.problems.InputError` before anything is regi
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -35,9 +39,41 @@ class Options(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
-        use_attribute_docstrings=True,
         arbitrary_types_allowed=True,
     )
+    # Field docstrings are read by ``attribute_docstrings`` where they are shown (docs, the package
+    # schema), not with pydantic's use_attribute_docstrings, which parses every model's source on
+    # each `pulumi preview` (about 0.06 s of CPU for nothing the program reads).
+
+
+_FOREIGN = {"builtins", "typing", "typing_extensions", "pulumi", "pydantic", "abc"}
+
+
+def declaring_classes(cls: type) -> list[type]:
+    """``cls`` and the classes it inherits annotated attributes from, base first: its MRO without
+    Pulumi's, pydantic's and Python's own classes."""
+    return [c for c in reversed(cls.__mro__) if c.__module__.partition(".")[0] not in _FOREIGN]
+
+
+@functools.cache
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """Attribute -> the docstring written under it in the body of ``cls`` or of the base that declares it."""
+    docs: dict[str, str] = {}
+    for owner in declaring_classes(cls):
+        tree = ast.parse(inspect.getsource(sys.modules[owner.__module__]))
+        body = next(node.body for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == owner.__name__)
+        for stmt, after in zip(body, [*body[1:], None], strict=True):
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
+                    docs[stmt.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
+def field_descriptions(model: type[BaseModel]) -> dict[str, str]:
+    """Field -> its description: ``Field(description=...)`` or the docstring under it."""
+    docs = attribute_docstrings(model)
+    found = {name: inspect.cleandoc(info.description) if info.description else docs.get(name) for name, info in model.model_fields.items()}
+    return {name: text for name, text in found.items() if text}
 
 
 def validation_problems(error: ValidationError) -> list[Problem]:
