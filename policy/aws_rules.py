@@ -1,7 +1,9 @@
-"""AWS rules: S3 buckets, the EKS control plane, node metadata (IMDSv2), RDS and security groups.
+"""AWS rules: S3 buckets, the EKS control plane, node metadata (IMDSv2, hop limit), EBS encryption,
+RDS, KMS rotation, IAM wildcards and security groups.
 
 Checks that span resources (a bucket and its encryption, versioning, public access block and
-policy; a security group and the load balancer it belongs to) are stack policies; they link
+policy; a security group, its rules and the load balancer it belongs to; a node group and its
+launch template; volumes and the account's EBS encryption default) are stack policies; they link
 resources through ``property_dependencies`` (known during preview too), falling back to the
 bucket name when a companion names its bucket by a literal.
 """
@@ -13,7 +15,7 @@ from collections.abc import Iterator, Mapping
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from .common import as_list, get, is_world, known, number, plain, resource_policy, stack_policy
+from .common import as_list, get, known, number, plain, resource_policy, stack_policy, worlds_covered
 
 BUCKET = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 BUCKET_ENCRYPTION = (
@@ -30,6 +32,25 @@ LAUNCH_TEMPLATE = ("aws:ec2/launchTemplate:LaunchTemplate",)
 EC2_INSTANCE = ("aws:ec2/instance:Instance",)
 RDS_INSTANCE = ("aws:rds/instance:Instance",)
 RDS_CLUSTER = ("aws:rds/cluster:Cluster",)
+RDS_CLUSTER_INSTANCE = ("aws:rds/clusterInstance:ClusterInstance",)
+KMS_KEY = ("aws:kms/key:Key",)
+IAM_POLICY_DOCUMENTS = (  # resources whose ``policy`` input is a policy document
+    "aws:iam/policy:Policy",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
+IAM_ROLE = ("aws:iam/role:Role",)
+IAM_ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
+EBS_VOLUME = ("aws:ebs/volume:Volume",)
+EBS_ENCRYPTION_BY_DEFAULT = ("aws:ebs/encryptionByDefault:EncryptionByDefault",)
+STORAGE_CLASS = ("kubernetes:storage.k8s.io/v1:StorageClass",)
+EC2_NODE_CLASS = ("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",)
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
 SECURITY_GROUP_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
 SECURITY_GROUP_INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
@@ -39,6 +60,13 @@ KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 REQUIRED_CLUSTER_LOGS = ("api", "audit", "authenticator")  # the security-relevant control plane logs
 MIN_BACKUP_RETENTION_DAYS = 7
+# AWS managed policies that allow every action on every resource.
+ADMIN_POLICY_ARNS = ("arn:aws:iam::aws:policy/AdministratorAccess",)
+# Automatic rotation exists only for symmetric encryption keys (AWS KMS "Rotating AWS KMS keys").
+ROTATABLE_KEY_SPECS = ("SYMMETRIC_DEFAULT",)
+# The EBS provisioners of StorageClasses: the EBS CSI driver and the removed in-tree plugin; both read
+# the ``encrypted`` parameter (aws-ebs-csi-driver docs/parameters.md: "encrypted", default false).
+EBS_PROVISIONERS = ("ebs.csi.aws.com", "kubernetes.io/aws-ebs")
 
 
 # ---- S3 (stack policies: a bucket's settings are separate resources) ----------------------------
@@ -130,7 +158,7 @@ def s3_bucket_tls_only(args: StackValidationArgs, report: ReportViolation) -> No
 
 @resource_policy(
     "eks-endpoint-restricted",
-    "The EKS API endpoint is private, or public only to listed CIDRs (never 0.0.0.0/0).",
+    "The EKS API endpoint is private, or public only to listed CIDRs that together cover neither 0.0.0.0/0 nor ::/0.",
     EKS_CLUSTER,
 )
 def eks_endpoint_restricted(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -138,9 +166,10 @@ def eks_endpoint_restricted(args: ResourceValidationArgs, report: ReportViolatio
     if vpc.get("endpointPublicAccess", True) is False:  # AWS default: public
         return
     cidrs = list(vpc.get("publicAccessCidrs") or ["0.0.0.0/0"])  # AWS default: everywhere
-    if any(is_world(cidr) for cidr in cidrs):
+    if covered := worlds_covered(cidrs):
         report(
-            f"EKS cluster '{args.name}' has a public API endpoint open to {cidrs}: set endpointPublicAccess false or list publicAccessCidrs",
+            f"EKS cluster '{args.name}' has a public API endpoint open to {cidrs}, which cover {', '.join(covered)}: "
+            "set endpointPublicAccess false or list narrower publicAccessCidrs",
             args.urn,
         )
 
@@ -187,6 +216,72 @@ def imdsv2_required(args: ResourceValidationArgs, report: ReportViolation) -> No
         )
 
 
+def _node_launch_templates(args: StackValidationArgs) -> list[PolicyResource]:
+    """The launch templates EKS node groups use (the nodes that run pods)."""
+    used = {dep.urn for group in _of(args, EKS_NODE_GROUP) for dep in group.property_dependencies.get("launchTemplate", [])}
+    names = {known(group.props, "launchTemplate", "name") for group in _of(args, EKS_NODE_GROUP)} - {None}
+    return [t for t in _of(args, LAUNCH_TEMPLATE) if t.urn in used or known(t.props, "name") in names]
+
+
+@stack_policy(
+    "imds-hop-limit-one",
+    "Nodes that run pods (launch templates of EKS node groups, Karpenter EC2NodeClasses) answer metadata "
+    "requests at one hop only (httpPutResponseHopLimit 1), so pods cannot take the node's IAM role.",
+)
+def imds_hop_limit_one(args: StackValidationArgs, report: ReportViolation) -> None:
+    for template in _node_launch_templates(args):
+        metadata = template.props.get("metadataOptions") or {}
+        if metadata.get("httpEndpoint") != "disabled" and metadata.get("httpPutResponseHopLimit") != 1:
+            # Unset, the AMI's default applies: 2 for AMIs registered with ImdsSupport v2.0 (EKS AL2023 AMIs).
+            hops = number(metadata.get("httpPutResponseHopLimit"))
+            report(
+                f"Launch template '{template.name}' of EKS nodes has metadataOptions.httpPutResponseHopLimit {hops!r}, not 1", template.urn
+            )
+    for node_class in _of(args, EC2_NODE_CLASS):
+        hops = get(node_class.props, "spec", "metadataOptions", "httpPutResponseHopLimit")
+        if hops is not None and hops != 1:  # Karpenter's default is 1
+            report(
+                f"EC2NodeClass '{node_class.name}' has spec.metadataOptions.httpPutResponseHopLimit {number(hops)!r}, not 1", node_class.urn
+            )
+
+
+# ---- EBS (stack policy: the account may encrypt every volume by default) ------------------------
+
+
+def _truthy(value) -> bool:
+    """True for true and "true" (the provider sends launch template booleans as strings)."""
+    return value is True or str(value).lower() == "true"
+
+
+def _unencrypted_volumes(resource: PolicyResource) -> Iterator[str]:
+    props = resource.props
+    if resource.resource_type in LAUNCH_TEMPLATE:
+        mappings = [m for m in as_list(props.get("blockDeviceMappings")) if isinstance(m, Mapping) and m.get("ebs") is not None]
+        if not mappings:
+            yield "declares no EBS volume, so its root volume follows the AMI's mapping (unencrypted unless the account encrypts by default)"
+        for mapping in mappings:
+            if not _truthy(get(mapping, "ebs", "encrypted")):
+                yield f"volume {mapping.get('deviceName')!r} is not encrypted (blockDeviceMappings[].ebs.encrypted)"
+    elif resource.resource_type in EBS_VOLUME and not _truthy(props.get("encrypted")):
+        yield "is not encrypted (encrypted)"
+    elif resource.resource_type in STORAGE_CLASS and props.get("provisioner") in EBS_PROVISIONERS:
+        if not _truthy(get(props, "parameters", "encrypted")):
+            yield f"provisions EBS volumes without parameters.encrypted 'true' ({props.get('provisioner')})"
+
+
+@stack_policy(
+    "ebs-encrypted",
+    "EBS volumes are encrypted: launch template volumes, EBS volumes and EBS StorageClasses "
+    "(unless the stack turns on EBS encryption by default for the account).",
+)
+def ebs_encrypted(args: StackValidationArgs, report: ReportViolation) -> None:
+    if any(_truthy(r.props.get("enabled", True)) for r in _of(args, EBS_ENCRYPTION_BY_DEFAULT)):
+        return
+    for resource in _of(args, LAUNCH_TEMPLATE + EBS_VOLUME + STORAGE_CLASS):
+        for problem in _unencrypted_volumes(resource):
+            report(f"'{resource.name}' {problem}", resource.urn)
+
+
 # ---- RDS ---------------------------------------------------------------------------------------
 
 
@@ -226,6 +321,67 @@ def rds_deletion_protection(args: ResourceValidationArgs, report: ReportViolatio
         report(f"RDS '{args.name}' has no deletion protection (deletionProtection)", args.urn)
 
 
+@resource_policy(
+    "rds-not-public",
+    "RDS instances (and Aurora cluster members) are not publicly accessible.",
+    RDS_INSTANCE + RDS_CLUSTER_INSTANCE,
+)
+def rds_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.props.get("publiclyAccessible") is True:
+        report(f"RDS '{args.name}' is publicly accessible (publiclyAccessible): keep databases in private subnets only", args.urn)
+
+
+# ---- KMS and IAM -------------------------------------------------------------------------------
+
+
+@resource_policy("kms-key-rotation", "Symmetric KMS keys rotate their key material (enableKeyRotation).", KMS_KEY)
+def kms_key_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    spec = args.props.get("customerMasterKeySpec") or args.props.get("keySpec") or "SYMMETRIC_DEFAULT"
+    if spec in ROTATABLE_KEY_SPECS and args.props.get("enableKeyRotation") is not True:
+        report(f"KMS key '{args.name}' does not rotate its key material (enableKeyRotation)", args.urn)
+
+
+def _document(value) -> Mapping:
+    """A policy document given as JSON text or as an object."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return plain(value) if isinstance(value, Mapping) else {}
+
+
+def _admin_statements(document: Mapping) -> Iterator[Mapping]:
+    """Allow statements granting wildcard actions (``*``, ``s3:*``, ``ec2:Delete*``, or NotAction) on
+    every resource (``*`` or NotResource)."""
+    for statement in as_list(document.get("Statement")):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        wildcard_action = "NotAction" in statement or any("*" in str(a) for a in as_list(statement.get("Action")))
+        every_resource = "NotResource" in statement or "*" in as_list(statement.get("Resource"))
+        if wildcard_action and every_resource:
+            yield statement
+
+
+@resource_policy(
+    "iam-no-wildcard-permissions",
+    "No IAM policy allows wildcard actions on every resource (Action with '*' or NotAction, on Resource '*'), "
+    "and no identity gets AdministratorAccess.",
+    IAM_POLICY_DOCUMENTS + IAM_ROLE + IAM_ATTACHMENTS,
+)
+def iam_no_wildcard_permissions(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    documents = {"policy": args.props.get("policy")} if args.resource_type in IAM_POLICY_DOCUMENTS else {}
+    for i, inline in enumerate(as_list(args.props.get("inlinePolicies"))):
+        documents[f"inlinePolicies[{i}]"] = get(inline, "policy")
+    for where, document in documents.items():
+        for statement in _admin_statements(_document(document)):
+            actions = statement.get("Action", f"NotAction {statement.get('NotAction')}")
+            report(f"IAM '{args.name}': {where} allows {actions} on every resource: list the actions and resources it needs", args.urn)
+    arns = as_list(args.props.get("policyArn")) + as_list(args.props.get("managedPolicyArns"))
+    for arn in [a for a in arns if a in ADMIN_POLICY_ARNS]:
+        report(f"IAM '{args.name}' attaches {arn}: grant only the permissions it needs", args.urn)
+
+
 # ---- Security groups (stack policy: the exception depends on the load balancer using the group) --
 
 
@@ -248,21 +404,34 @@ def _is_https(rule: Mapping) -> bool:
     return protocol in ("tcp", "6") and rule.get("fromPort") == 443 and rule.get("toPort") == 443
 
 
+def _ports(rule: Mapping) -> str:
+    return f"{rule.get('protocol', rule.get('ipProtocol'))} {number(rule.get('fromPort'))}-{number(rule.get('toPort'))}"
+
+
 @stack_policy(
     "no-world-open-ingress",
-    "No security group or rule admits 0.0.0.0/0 or ::/0, except 443/tcp on a load balancer's security group.",
+    "No security group admits the whole IPv4 or IPv6 space on a port (0.0.0.0/0, ::/0, or CIDRs whose union covers it, "
+    "across the group's rules), except 443/tcp on a load balancer's security group.",
 )
 def no_world_open_ingress(args: StackValidationArgs, report: ReportViolation) -> None:
     load_balancer_groups = {sg.urn for lb in _of(args, LOAD_BALANCER) for sg in lb.property_dependencies.get("securityGroups", [])}
+    # (group, protocol and ports) -> the rules admitting sources there, so CIDRs split over rules add up.
+    openings: dict[tuple[str | None, str], list[tuple[PolicyResource, Mapping, list]]] = {}
     for resource in args.resources:
         for group, rule, cidrs in _ingress(resource):
-            world = [cidr for cidr in cidrs if is_world(cidr)]
-            if world and not (_is_https(rule) and group in load_balancer_groups):
-                ports = f"{rule.get('protocol', rule.get('ipProtocol'))} {number(rule.get('fromPort'))}-{number(rule.get('toPort'))}"
-                report(
-                    f"'{resource.name}' admits {world} on {ports}: only 443/tcp of a load balancer's security group may be open to the world",
-                    resource.urn,
-                )
+            if cidrs:
+                openings.setdefault((group or resource.urn, _ports(rule)), []).append((resource, rule, cidrs))
+    for (group, ports), rules in openings.items():
+        covered = worlds_covered(cidr for _, _, cidrs in rules for cidr in cidrs)
+        if not covered or (group in load_balancer_groups and all(_is_https(rule) for _, rule, _ in rules)):
+            continue
+        alone = [r for r in rules if worlds_covered(r[2])]
+        for resource, _, cidrs in alone or rules:
+            together = "" if alone else f" (with the group's other rules on these ports, together {', '.join(covered)})"
+            report(
+                f"'{resource.name}' admits {cidrs} on {ports}{together}: only 443/tcp of a load balancer's security group may be open to the world",
+                resource.urn,
+            )
 
 
 POLICIES = [
@@ -277,5 +446,10 @@ POLICIES = [
     rds_storage_encrypted,
     rds_backups,
     rds_deletion_protection,
+    rds_not_public,
+    kms_key_rotation,
+    iam_no_wildcard_permissions,
+    imds_hop_limit_one,
+    ebs_encrypted,
     no_world_open_ingress,
 ]

@@ -99,12 +99,24 @@ def as_list(value: Any) -> list:
     return list(value) if is_list(value) else [value]
 
 
-def is_world(cidr: Any) -> bool:
-    """True for a CIDR that matches every address: 0.0.0.0/0, ::/0 (or any /0)."""
-    try:
-        return ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0
-    except ValueError:
-        return False
+WORLDS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+def worlds_covered(cidrs: Iterable[Any]) -> list[str]:
+    """``0.0.0.0/0`` and/or ``::/0``: each address family whose whole space the CIDRs cover together
+    (``0.0.0.0/0`` itself, or a union such as ``0.0.0.0/1`` + ``128.0.0.0/1``). Invalid CIDRs are skipped."""
+    networks = []
+    for cidr in cidrs:
+        try:
+            networks.append(ipaddress.ip_network(str(cidr), strict=False))
+        except ValueError:
+            continue
+    covered = []
+    for world in WORLDS:
+        family = [n for n in networks if n.version == world.version]
+        if family and list(ipaddress.collapse_addresses(family)) == [world]:  # type: ignore[arg-type]
+            covered.append(str(world))
+    return covered
 
 
 def number(value: Any) -> Any:

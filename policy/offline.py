@@ -15,6 +15,17 @@ reading it raises ``UnknownValueError`` as in a preview.
 
 Stack policies get every registration's inputs as ``props``; the engine passes outputs, which for
 the properties these policies read are the same values.
+
+The engine never shows a policy what a Helm release renders (the provider renders it). Offline, the
+objects of each release expanded with its pinned chart (``offline.charts``) become registrations
+too (:func:`chart_objects`), so the Kubernetes policies judge them as well:
+
+    python -m policy.offline <stack> [--config-out FILE]
+
+renders the stack, runs the pack with the policy config its stack config implies
+(``stacks.policy_config``, written to FILE for ``pulumi preview --policy-pack-config``) over its
+resources plus, when the chart cache and tools are there, its charts' objects, and exits 1 on any
+mandatory violation.
 """
 
 from __future__ import annotations
@@ -175,3 +186,107 @@ def _reporter(violations: list[Violation], policy: str, level: EnforcementLevel,
 
 def mandatory(violations: Iterable[Violation]) -> list[Violation]:
     return [v for v in violations if v.enforcement == EnforcementLevel.MANDATORY]
+
+
+# ---- the objects Helm releases render -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartObject:
+    """A Kubernetes object that a Helm release renders, shaped like a registration. The engine never
+    registers these (the provider renders them), so only the offline runner can show them to the pack."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: Mapping[str, Any]
+
+
+def kubernetes_type(obj: Mapping[str, Any]) -> str:
+    """The Pulumi type token of a Kubernetes object: ``kubernetes:<group or core>/<version>:<Kind>``."""
+    group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
+    return f"kubernetes:{group or 'core'}/{version}:{obj.get('kind')}"
+
+
+def chart_objects(release: str, objects: Iterable[Mapping[str, Any]]) -> list[ChartObject]:
+    """``objects`` of Helm release ``release`` as registrations, named ``<release>/<namespace>/<name>``."""
+    found = []
+    for obj in objects:
+        metadata = obj.get("metadata") or {}
+        name = f"{release}/{metadata.get('namespace') or '-'}/{metadata.get('name')}"
+        type_ = kubernetes_type(obj)
+        found.append(ChartObject(type_, name, f"urn:pulumi:chart::{release}::{type_}::{name}", obj))
+    return found
+
+
+def stack_file_config(stack: str, edit: Callable[[dict[str, Any]], None] | None = None):
+    """The validated config of ``Pulumi.<stack>.yaml`` (``stacks.config.StackConfig``); ``edit`` may change
+    the raw ``ai-platform`` keys first."""
+    from offline.render import stack_config
+    from stacks.config import parse_stack_config
+
+    raw, secret_keys = stack_config(stack)
+    prefix = "ai-platform:"
+    platform = {k.removeprefix(prefix): _decoded(v) for k, v in raw.items() if k.startswith(prefix)}
+    if edit:
+        edit(platform)
+    return parse_stack_config(
+        platform, stack=stack, region=raw.get("aws:region"), secret_keys=[k.removeprefix(prefix) for k in secret_keys]
+    )
+
+
+def stack_registrations(stack: str) -> tuple[list[Any], dict[str, dict[str, Any]], str]:
+    """The stack's registrations, plus its charts' objects when they can be expanded; the policy config
+    its stack config implies; and a line saying whether the charts were included."""
+    from offline import charts
+    from offline.render import expand, helm_releases, render
+    from stacks.policy_config import policy_config
+
+    recording = render(stack)
+    registrations: list[Any] = list(recording.registrations)
+    if tools := charts.missing_tools():
+        note = f"charts: not checked: {', '.join(tools)} not installed"
+    elif absent := charts.missing(helm_releases(recording)):
+        note = f"charts: not checked: the chart cache {charts.cache_dir()} lacks {', '.join(absent)}"
+    else:
+        expansions = expand(recording)
+        registrations += [o for name, e in expansions.items() for o in chart_objects(name, e.objects)]
+        note = f"charts: {len(registrations) - len(recording.registrations)} objects of {len(expansions)} releases checked"
+    return registrations, policy_config(stack_file_config(stack)), note
+
+
+def _decoded(value: str) -> Any:
+    """A config value as the program reads it: structured values are JSON text."""
+    import json
+
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    from pathlib import Path
+
+    from policy import POLICIES
+
+    parser = argparse.ArgumentParser(prog="python -m policy.offline", description="Run the policy pack on a rendered stack.")
+    parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--config-out", type=Path, help="write the policy config (for pulumi preview --policy-pack-config)")
+    options = parser.parse_args(argv)
+    registrations, config, note = stack_registrations(options.stack)
+    if options.config_out:
+        options.config_out.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    violations = run(POLICIES, registrations, config)
+    print("\n".join([*map(str, violations), note, f"{len(mandatory(violations))} mandatory violations, {len(POLICIES)} policies"]))
+    return 1 if mandatory(violations) else 0
+
+
+if __name__ == "__main__":
+    import sys
+    import warnings
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    sys.exit(main())
