@@ -89,7 +89,7 @@ def chart_daemonsets(config: StackConfig) -> list[DaemonSetModel]:
     if config.platform.observability.enabled:
         from components.observability.observability import ObservabilityArgs, chart_values
 
-        values = chart_values("observability", ObservabilityArgs.model_validate({}), "-", "-")
+        values = chart_values("observability", ObservabilityArgs.model_validate({}), "-", "-", "-")
         # kube-prometheus-stack's node-exporter tolerates every NoSchedule taint (its values.yaml).
         exporter = values["prometheus-node-exporter"]
         found.append(DaemonSetModel("node-exporter", _requests(exporter), tolerations=({"operator": "Exists", "effect": "NoSchedule"},)))

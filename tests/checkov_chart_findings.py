@@ -8,6 +8,12 @@ any finding in neither list and on any entry no longer found, so the lists shrin
 
 from __future__ import annotations
 
+KPS = "kube-prometheus-stack 88.5.3"
+KPS_IMAGE_BY_TAG = (
+    "pinned by tag: the image tag comes with the kube-prometheus-stack chart version set in components/versions.py "
+    "(KUBE_PROMETHEUS_STACK: its and its subcharts' image tags); a digest would pin one architecture of the multi-arch image"
+)
+
 REVIEWED: dict[tuple[str, str], str] = {
     (
         "CKV_K8S_38",
@@ -426,124 +432,65 @@ REVIEWED: dict[tuple[str, str], str] = {
         "CKV_K8S_9",
         "Deployment.minio.minio",
     ): "the minio 5.4.0 Deployment template (templates/deployment.yaml) defines no probes and has no value for them",
+    # kube-prometheus-stack (release observability) and Envoy Gateway, reviewed for issue 12
+    (
+        "CKV2_K8S_5",
+        "RoleBinding.monitoring.observability-admission",
+    ): "the admission-create hook Job stores the operator webhook's TLS certificate in a Secret of its namespace (get, create: "
+    f"{KPS} templates/prometheus-operator/admission-webhooks/job-patch/role.yaml)",
+    (
+        "CKV_K8S_155",
+        "ClusterRole.default.observability-admission",
+    ): "the admission-patch hook Job writes the CA bundle into the operator's validating and mutating webhook configurations "
+    f"({KPS} templates/prometheus-operator/admission-webhooks/job-patch/clusterrole.yaml)",
+    (
+        "CKV_K8S_22",
+        "Deployment.envoy-gateway-system.envoy-gateway",
+    ): "the Envoy Gateway v1.6.1 controller keeps its Wasm module cache in /var/lib/eg/wasm on the root filesystem "
+    "(internal/gatewayapi/runner/runner.go) and gateway-helm v1.6.1 has no value for a volume there "
+    "(templates/envoy-gateway-deployment.yaml); a read-only root disables Wasm extensions (envoyproxy/gateway#8911)",
+    (
+        "CKV_K8S_38",
+        "Deployment.monitoring.observability-grafana",
+    ): "the dashboard and datasource sidecars list and watch labelled ConfigMaps in every namespace through the API server "
+    "(ClusterRole <name>-grafana-sidecars): the pod needs its service account token",
+    (
+        "CKV_K8S_38",
+        "Deployment.monitoring.observability-kube-state-metrics",
+    ): "kube-state-metrics lists and watches the cluster's objects through the API server to export their state: it needs its "
+    "service account token",
+    (
+        "CKV_K8S_38",
+        "Deployment.monitoring.observability-operator",
+    ): "prometheus-operator reconciles Prometheus, Alertmanager and their monitors into StatefulSets, Secrets and Services "
+    "through the API server: it needs its service account token",
+    (
+        "CKV_K8S_38",
+        "Job.monitoring.observability-admission-create",
+    ): "the admission-create hook Job (kube-webhook-certgen create) stores the webhook's certificate in a Secret through the "
+    "API server: it needs its service account token",
+    (
+        "CKV_K8S_38",
+        "Job.monitoring.observability-admission-patch",
+    ): "the admission-patch hook Job (kube-webhook-certgen patch) writes the CA bundle into the webhook configurations through "
+    "the API server: it needs its service account token",
+    **{
+        ("CKV_K8S_43", resource): KPS_IMAGE_BY_TAG
+        for resource in (
+            "DaemonSet.monitoring-node-exporter.observability-prometheus-node-exporter",
+            "Deployment.monitoring.observability-grafana",
+            "Deployment.monitoring.observability-kube-state-metrics",
+            "Deployment.monitoring.observability-operator",
+            "Job.monitoring.observability-admission-create",
+            "Job.monitoring.observability-admission-patch",
+        )
+    },
+    (
+        "CKV_K8S_49",
+        "ClusterRole.default.observability-operator",
+    ): "the operator creates, updates and deletes the StatefulSets, Secrets and ConfigMaps of the Prometheus and Alertmanager it "
+    f"runs; {KPS} grants verbs '*' (templates/prometheus-operator/clusterrole.yaml) and has no value to narrow them",
 }
 
 # (check, resource) -> (check name, stacks)
-OPEN: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
-    ("CKV2_K8S_5", "ClusterRoleBinding.default.observability-grafana-clusterrolebinding"): (
-        "No ServiceAccount/Node should be able to read all secrets",
-        ("dev", "prod"),
-    ),
-    ("CKV2_K8S_5", "RoleBinding.monitoring.observability-admission"): (
-        "No ServiceAccount/Node should be able to read all secrets",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_10", "Deployment.monitoring.observability-grafana"): ("CPU requests should be set", ("dev", "prod")),
-    ("CKV_K8S_11", "Deployment.monitoring.observability-grafana"): ("CPU limits should be set", ("dev", "prod")),
-    ("CKV_K8S_12", "Deployment.monitoring.observability-grafana"): ("Memory requests should be set", ("dev", "prod")),
-    ("CKV_K8S_13", "Deployment.monitoring.observability-grafana"): ("Memory limits should be set", ("dev", "prod")),
-    ("CKV_K8S_15", "DaemonSet.monitoring-node-exporter.observability-prometheus-node-exporter"): (
-        "Image Pull Policy should be Always",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_15", "Deployment.monitoring.observability-grafana"): ("Image Pull Policy should be Always", ("dev", "prod")),
-    ("CKV_K8S_15", "Deployment.monitoring.observability-kube-state-metrics"): ("Image Pull Policy should be Always", ("dev", "prod")),
-    ("CKV_K8S_15", "Deployment.monitoring.observability-operator"): ("Image Pull Policy should be Always", ("dev", "prod")),
-    ("CKV_K8S_15", "Job.monitoring.observability-admission-create"): ("Image Pull Policy should be Always", ("dev", "prod")),
-    ("CKV_K8S_15", "Job.monitoring.observability-admission-patch"): ("Image Pull Policy should be Always", ("dev", "prod")),
-    ("CKV_K8S_155", "ClusterRole.default.observability-admission"): (
-        "Minimize ClusterRoles that grant control over validating or mutating admission webhook configurations",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_20", "DaemonSet.monitoring-node-exporter.observability-prometheus-node-exporter"): (
-        "Containers should not run with allowPrivilegeEscalation",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_22", "Deployment.envoy-gateway-system.envoy-gateway"): ("Use read-only filesystem for containers where possible", ("prod",)),
-    ("CKV_K8S_22", "Deployment.monitoring.observability-grafana"): (
-        "Use read-only filesystem for containers where possible",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_28", "DaemonSet.monitoring-node-exporter.observability-prometheus-node-exporter"): (
-        "Minimize the admission of containers with the NET_RAW capability",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_31", "DaemonSet.monitoring-node-exporter.observability-prometheus-node-exporter"): (
-        "Ensure that the seccomp profile is set to docker/default or runtime/default",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_31", "Job.gpu-operator.gpu-operator-node-feature-discovery-prune"): (
-        "Ensure that the seccomp profile is set to docker/default or runtime/default",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_35", "Deployment.monitoring.observability-grafana"): (
-        "Prefer using secrets as files over secrets as environment variables",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_37", "DaemonSet.monitoring-node-exporter.observability-prometheus-node-exporter"): (
-        "Minimize the admission of containers with capabilities assigned",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_38", "Deployment.monitoring.observability-grafana"): (
-        "Ensure that Service Account Tokens are only mounted where necessary",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_38", "Deployment.monitoring.observability-kube-state-metrics"): (
-        "Ensure that Service Account Tokens are only mounted where necessary",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_38", "Deployment.monitoring.observability-operator"): (
-        "Ensure that Service Account Tokens are only mounted where necessary",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_38", "Job.monitoring.observability-admission-create"): (
-        "Ensure that Service Account Tokens are only mounted where necessary",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_38", "Job.monitoring.observability-admission-patch"): (
-        "Ensure that Service Account Tokens are only mounted where necessary",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_40", "DaemonSet.gpu-operator.gpu-operator-node-feature-discovery-worker"): (
-        "Containers should run as a high UID to avoid host conflict",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_40", "Deployment.gpu-operator.gpu-operator-node-feature-discovery-gc"): (
-        "Containers should run as a high UID to avoid host conflict",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_40", "Deployment.gpu-operator.gpu-operator-node-feature-discovery-master"): (
-        "Containers should run as a high UID to avoid host conflict",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_40", "Deployment.minio.minio"): ("Containers should run as a high UID to avoid host conflict", ("dev",)),
-    ("CKV_K8S_40", "Deployment.monitoring.observability-grafana"): (
-        "Containers should run as a high UID to avoid host conflict",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_40", "Job.gpu-operator.gpu-operator-node-feature-discovery-prune"): (
-        "Containers should run as a high UID to avoid host conflict",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_40", "Job.minio.minio-post-job"): ("Containers should run as a high UID to avoid host conflict", ("dev",)),
-    ("CKV_K8S_40", "Job.monitoring.observability-admission-create"): (
-        "Containers should run as a high UID to avoid host conflict",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_40", "Job.monitoring.observability-admission-patch"): (
-        "Containers should run as a high UID to avoid host conflict",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_43", "DaemonSet.monitoring-node-exporter.observability-prometheus-node-exporter"): (
-        "Image should use digest",
-        ("dev", "prod"),
-    ),
-    ("CKV_K8S_43", "Deployment.monitoring.observability-grafana"): ("Image should use digest", ("dev", "prod")),
-    ("CKV_K8S_43", "Deployment.monitoring.observability-kube-state-metrics"): ("Image should use digest", ("dev", "prod")),
-    ("CKV_K8S_43", "Deployment.monitoring.observability-operator"): ("Image should use digest", ("dev", "prod")),
-    ("CKV_K8S_43", "Job.monitoring.observability-admission-create"): ("Image should use digest", ("dev", "prod")),
-    ("CKV_K8S_43", "Job.monitoring.observability-admission-patch"): ("Image should use digest", ("dev", "prod")),
-    ("CKV_K8S_49", "ClusterRole.default.observability-operator"): ("Minimize wildcard use in Roles and ClusterRoles", ("dev", "prod")),
-    ("CKV_K8S_8", "Deployment.monitoring.observability-grafana"): ("Liveness Probe Should be Configured", ("dev", "prod")),
-    ("CKV_K8S_9", "Deployment.monitoring.observability-grafana"): ("Readiness Probe Should be Configured", ("dev", "prod")),
-}
+OPEN: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}

@@ -199,6 +199,49 @@ def test_the_minio_bucket_job_runs_restricted_as_the_values_ask(expanded):
     (job,) = [o for o in expanded("dev")["object-store"].objects if o["kind"] == "Job"]
     spec = pod_security.pod_spec(job)
     assert spec is not None
-    assert spec["securityContext"]["runAsUser"] == 1000
+    assert spec["securityContext"]["runAsUser"] >= 10000  # no user of the node (checkov CKV_K8S_40)
     assert pod_security.violations("restricted", spec) == []
     assert all(c["securityContext"]["readOnlyRootFilesystem"] for c in spec["containers"])
+
+
+def _grafana_pod(expanded, stack: str) -> dict[str, Any]:
+    (deployment,) = [
+        o for o in expanded(stack)["observability"].objects if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("-grafana")
+    ]
+    spec = pod_security.pod_spec(deployment)
+    assert spec is not None
+    return spec
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_grafana_reads_its_generated_admin_secret_from_files_only(rendered, expanded, stack):
+    spec = _grafana_pod(expanded, stack)
+    admin = {r.inputs["metadata"]["name"] for r in rendered(stack).of_type("kubernetes:core/v1:Secret") if "grafana-admin" in r.name}
+    (volume,) = [v for v in spec["volumes"] if v.get("secret", {}).get("secretName") in admin]
+    env = {c["name"]: {e["name"]: e for e in c.get("env", [])} for c in spec["containers"]}
+    assert not [(c, n) for c, vs in env.items() for n, e in vs.items() if "secretKeyRef" in e.get("valueFrom", {})]
+    file_vars = {
+        "grafana": ("GF_SECURITY_ADMIN_USER__FILE", "GF_SECURITY_ADMIN_PASSWORD__FILE"),
+        "grafana-sc-dashboard": ("REQ_USERNAME_FILE", "REQ_PASSWORD_FILE"),
+        "grafana-sc-datasources": ("REQ_USERNAME_FILE", "REQ_PASSWORD_FILE"),
+    }
+    for container in spec["containers"]:
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+        paths = [env[container["name"]][var]["value"] for var in file_vars[container["name"]]]
+        assert paths == [f"{mount['mountPath']}/admin-user", f"{mount['mountPath']}/admin-password"], container["name"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_grafana_sidecars_are_bound_to_a_role_that_reads_no_secret(rendered, expanded, stack):
+    (binding,) = [
+        o for o in expanded(stack)["observability"].objects if o["kind"] == "ClusterRoleBinding" and "grafana" in o["metadata"]["name"]
+    ]
+    roles = {
+        r.inputs["metadata"]["name"]: r.inputs["rules"]
+        for r in rendered(stack).of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
+    }
+    rules = roles[binding["roleRef"]["name"]]
+    assert rules and all("secrets" not in rule["resources"] for rule in rules)
+    sidecars = [c for c in _grafana_pod(expanded, stack)["containers"] if "-sc-" in c["name"]]
+    assert len(sidecars) == 2
+    assert all({"name": "RESOURCE", "value": "configmap"} in c["env"] for c in sidecars), "a sidecar watches Secrets"

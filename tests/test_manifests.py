@@ -29,6 +29,18 @@ TEMPLATE_ONLY = {
     "minio": {"makeBucketJob.containerSecurityContext", "postJob.securityContext.runAsNonRoot", "postJob.securityContext.seccompProfile"},
     # kserve-resources v0.20.0 files/kserve/deployment-patch.yaml: the pod securityContext is `toYaml` of its value
     "kserve-resources": {"kserve.controller.securityContext.runAsUser"},
+    # kube-prometheus-stack 88.5.3's grafana 12.11.1: templates/_pod.tpl puts `toYaml .Values.sidecar.securityContext`
+    # on every sidecar (any SecurityContext field); templates/clusterrolebinding.yaml binds
+    # rbac.useExistingClusterRole (commented out in values.yaml); templates/_config.tpl writes every
+    # section of grafana.ini into Grafana's config file.
+    "kube-prometheus-stack": {
+        "grafana.sidecar.securityContext.readOnlyRootFilesystem",
+        "grafana.rbac.useExistingClusterRole",
+        "grafana.grafana.ini.plugins",
+    },
+    # gpu-operator v26.7.0's node-feature-discovery 0.19.0: master.securityContext is `toYaml`'d onto the
+    # nfd-master container (templates/master.yaml) and the prune Job's (templates/post-delete-job.yaml).
+    "gpu-operator": {f"node-feature-discovery.master.securityContext.{field}" for field in ("runAsUser", "runAsGroup", "seccompProfile")},
     # cert-manager v1.18.2: each pod's securityContext is `toYaml` of its value (templates/deployment.yaml,
     # webhook-deployment.yaml, cainjector-deployment.yaml, startupapicheck-job.yaml), any PodSecurityContext field
     "cert-manager": {

@@ -12,7 +12,7 @@ from offline.mockruntime import Recording, run_program
 from tests.conftest import run_components
 from tests.schemas import validate_object
 from tests.test_alert_rules import GpuPoolStub
-from tests.test_manifests import _unknown_keys
+from tests.test_manifests import TEMPLATE_ONLY, _unknown_keys
 from tests.upstream import chart_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -136,7 +136,9 @@ def test_grafana_loads_dashboards_through_its_sidecar():
     _, release, _ = _observability()
     grafana = _values(release)["grafana"]
     assert grafana["enabled"] is True
-    assert grafana["sidecar"]["dashboards"] == {"enabled": True, "label": "grafana_dashboard", "labelValue": "1", "searchNamespace": "ALL"}
+    dashboards = grafana["sidecar"]["dashboards"]
+    assert (dashboards["enabled"], dashboards["label"], dashboards["labelValue"]) == (True, "grafana_dashboard", "1")
+    assert (dashboards["searchNamespace"], dashboards["resource"]) == ("ALL", "configmap")
 
 
 def test_main_containers_have_requests_and_limits():
@@ -175,7 +177,11 @@ def test_control_plane_components_the_cluster_hides_are_not_scraped():
 def test_helm_values_use_keys_the_pinned_chart_defines():
     _, release, _ = _observability({"storage_class": "gp3"})
     values = _values(release)
-    assert _unknown_keys(values, chart_values("kube-prometheus-stack", versions.KUBE_PROMETHEUS_STACK.version)) == []
+    template_only = frozenset(TEMPLATE_ONLY["kube-prometheus-stack"])
+    assert (
+        _unknown_keys(values, chart_values("kube-prometheus-stack", versions.KUBE_PROMETHEUS_STACK.version), template_only=template_only)
+        == []
+    )
     # The subcharts' keys are checked against their own values.yaml, vendored with the chart.
     assert {"grafana", "kube-state-metrics", "prometheus-node-exporter"} <= set(values)
 
@@ -245,7 +251,7 @@ def _problems(objects: list[dict]) -> dict[str, list[str]]:
 def test_built_in_objects_are_valid_for_kubernetes_1_35():
     recording, _, _ = _observability()
     objects = _objects(recording, custom=False)
-    assert {o["kind"] for o in objects} == {"Namespace", "Secret", "ConfigMap", "NetworkPolicy"}
+    assert {o["kind"] for o in objects} == {"Namespace", "Secret", "ConfigMap", "NetworkPolicy", "ClusterRole"}
     assert _problems(objects) == {}
 
 

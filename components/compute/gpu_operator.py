@@ -79,8 +79,11 @@ def device_plugin_configs(a: GpuOperatorArgs) -> dict[str, str]:
     return configs
 
 
-RUNTIME_DEFAULT_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
-"""node-feature-discovery's pod securityContexts (master/worker/gc.podSecurityContext, {} in the chart)."""
+NFD_SECURITY = {"runAsUser": 65534, "runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}}
+"""node-feature-discovery's pod securityContexts (master/worker/gc.podSecurityContext, {} in the chart),
+also merged over master.securityContext, which the post-delete prune Job's container takes too
+(templates/post-delete-job.yaml; that Job has no pod securityContext value). 65534 is the user the
+v0.19.0 image already runs as (its Dockerfile: ``USER 65534:65534``), stated so checkov sees it (CKV_K8S_40)."""
 
 
 def chart_values(a: GpuOperatorArgs) -> dict[str, Any]:
@@ -113,15 +116,16 @@ def chart_values(a: GpuOperatorArgs) -> dict[str, Any]:
             "image": {"pullPolicy": "Always"},
             "master": {
                 **controller,
-                "podSecurityContext": RUNTIME_DEFAULT_SECCOMP,
+                "podSecurityContext": NFD_SECURITY,
+                "securityContext": NFD_SECURITY,
                 "resources": _resources("100m", "128Mi", "500m", "512Mi"),
             },
             "worker": {
                 "tolerations": [GPU_TOLERATION],
-                "podSecurityContext": RUNTIME_DEFAULT_SECCOMP,
+                "podSecurityContext": NFD_SECURITY,
                 "resources": _resources("50m", "64Mi", "200m", "256Mi"),
             },
-            "gc": {**controller, "podSecurityContext": RUNTIME_DEFAULT_SECCOMP, "resources": _resources("10m", "64Mi", "100m", "128Mi")},
+            "gc": {**controller, "podSecurityContext": NFD_SECURITY, "resources": _resources("10m", "64Mi", "100m", "128Mi")},
         },
     }
 

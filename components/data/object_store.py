@@ -148,6 +148,13 @@ def minio_policy(buckets: Sequence[str], write: bool) -> str:
     )
 
 
+MINIO_UID = 10001
+"""User and group of MinIO's pods. Like the chart's default 1000, a uid the images have no file of their
+own for: minio writes to the data volume, which belongs to the pod's fsGroup, and mc only to emptyDirs.
+Above 10000 so it maps to no user of the node (checkov CKV_K8S_40). On a volume written as 1000 the
+kubelet regroups the files for the new fsGroup (the chart's fsGroupChangePolicy OnRootMismatch)."""
+
+
 def minio_values(a: ObjectStoreArgs, physical: dict[str, str]) -> dict[str, Any]:
     """Helm values for the minio chart (keys from its values.yaml at the pinned version)."""
     repository, tag = versions.MINIO_IMAGE.rsplit(":", 1)
@@ -180,7 +187,7 @@ def minio_values(a: ObjectStoreArgs, physical: dict[str, str]) -> dict[str, Any]
         "consoleService": {"type": "ClusterIP"},
         "ingress": {"enabled": False},
         "consoleIngress": {"enabled": False},
-        "securityContext": {"enabled": True, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000},
+        "securityContext": {"enabled": True, "runAsUser": MINIO_UID, "runAsGroup": MINIO_UID, "fsGroup": MINIO_UID},
         # MinIO writes its config under the data volume's parent; a read-only root breaks it.
         "containerSecurityContext": {"readOnlyRootFilesystem": False, **restricted},
         # The 5.4.0 post-job (templates/post-job.yaml) takes its pod securityContext from postJob.securityContext
@@ -190,9 +197,9 @@ def minio_values(a: ObjectStoreArgs, physical: dict[str, str]) -> dict[str, Any]
         "postJob": {
             "securityContext": {
                 "enabled": True,
-                "runAsUser": 1000,
-                "runAsGroup": 1000,
-                "fsGroup": 1000,
+                "runAsUser": MINIO_UID,
+                "runAsGroup": MINIO_UID,
+                "fsGroup": MINIO_UID,
                 "runAsNonRoot": True,
                 "seccompProfile": {"type": "RuntimeDefault"},
             }
@@ -455,8 +462,8 @@ class ObjectStore(pulumi.ComponentResource):
                     # mc is a static binary: any unprivileged UID works (HOME is /tmp).
                     "security_context": {
                         "run_as_non_root": True,
-                        "run_as_user": 10001,
-                        "run_as_group": 10001,
+                        "run_as_user": MINIO_UID,
+                        "run_as_group": MINIO_UID,
                         "seccomp_profile": {"type": "RuntimeDefault"},
                     },
                     "containers": [

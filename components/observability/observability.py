@@ -240,17 +240,94 @@ def prometheus_values(a: ObservabilityArgs) -> dict[str, Any]:
     }
 
 
-def grafana_values(admin_secret: pulumi.Input[str]) -> dict[str, Any]:
+# Grafana's user: any unprivileged uid runs the image (its Dockerfile makes the GF_PATHS_* directories
+# world-writable, and here they are emptyDirs owned by the pod's fsGroup 472); above 10000 so it maps to
+# no user of the node (checkov CKV_K8S_40). The image's own user is 472.
+GRAFANA_UID = 10472
+GRAFANA_ADMIN_DIR = "/etc/secrets/grafana"  # the admin Secret, mounted as files (never env)
+ADMIN_VOLUME = "grafana-admin"
+# k8s-sidecar 2.10.1 serves /healthz on HEALTH_PORT (src/healthz.py, default 8080); each sidecar of the pod
+# needs its own port. These are the grafana chart's per-sidecar defaults (templates/_helpers.tpl healthPort).
+SIDECAR_HEALTH_PORTS = {"dashboards": 8084, "datasources": 8082}
+# An exec probe runs in each sidecar with that sidecar's HEALTH_PORT: the chart has one probe value
+# (sidecar.livenessProbe / readinessProbe) for all of them. The endpoint answers 503 until the first
+# watch sync and when the watcher threads die or the API server went silent for 60 s.
+SIDECAR_HEALTH_CHECK = [
+    "python",
+    "-c",
+    "import os, urllib.request; urllib.request.urlopen('http://localhost:%s/healthz' % os.environ['HEALTH_PORT'], timeout=4)",
+]
+
+
+def _sidecar_probe(initial_delay: int, period: int, failures: int) -> dict[str, Any]:
+    return {
+        "exec": {"command": SIDECAR_HEALTH_CHECK},
+        "initialDelaySeconds": initial_delay,
+        "periodSeconds": period,
+        "timeoutSeconds": 5,
+        "failureThreshold": failures,
+    }
+
+
+def grafana_sidecar_values() -> dict[str, Any]:
+    """The dashboard and datasource sidecars: ConfigMaps only (their ClusterRole reads no Secret), the
+    admin credentials for Grafana's reload API from files, probes, resources, a read-only root."""
+    credentials = {"REQ_USERNAME_FILE": f"{GRAFANA_ADMIN_DIR}/{USER_KEY}", "REQ_PASSWORD_FILE": f"{GRAFANA_ADMIN_DIR}/{PASSWORD_KEY}"}
+    admin_mount = [{"name": ADMIN_VOLUME, "mountPath": GRAFANA_ADMIN_DIR, "readOnly": True}]
+
+    def sidecar(kind: str) -> dict[str, Any]:
+        env = {**credentials, "HEALTH_PORT": str(SIDECAR_HEALTH_PORTS[kind])}
+        return {"enabled": True, "resource": "configmap", "env": env, "extraMounts": admin_mount}
+
+    return {
+        "imagePullPolicy": "Always",
+        "resources": _resources("20m", "96Mi", "200m", "192Mi"),
+        # k8s-sidecar writes only into its target folder (an emptyDir); merged over the chart's context.
+        "securityContext": {"readOnlyRootFilesystem": True},
+        "readinessProbe": _sidecar_probe(5, 10, 3),
+        "livenessProbe": _sidecar_probe(60, 20, 5),
+        "dashboards": {**sidecar("dashboards"), "label": "grafana_dashboard", "labelValue": "1", "searchNamespace": "ALL"},
+        "datasources": sidecar("datasources"),
+    }
+
+
+def grafana_values(admin_secret: pulumi.Input[str], cluster_role: pulumi.Input[str]) -> dict[str, Any]:
     return {
         "enabled": True,
         "defaultDashboardsEnabled": True,
-        # Credentials only from our Secret; the chart's fallback password is never used.
+        # Credentials only from our Secret; the chart's fallback password is never used. Grafana's
+        # entrypoint (packaging/docker/run.sh) reads GF_*__FILE variables from the mounted files, and the
+        # chart then puts no secretKeyRef env on any container (templates/_pod.tpl).
         "admin": {"existingSecret": admin_secret, "userKey": USER_KEY, "passwordKey": PASSWORD_KEY},
+        "env": {
+            "GF_SECURITY_ADMIN_USER__FILE": f"{GRAFANA_ADMIN_DIR}/{USER_KEY}",
+            "GF_SECURITY_ADMIN_PASSWORD__FILE": f"{GRAFANA_ADMIN_DIR}/{PASSWORD_KEY}",
+        },
+        "extraSecretMounts": [
+            {"name": ADMIN_VOLUME, "secretName": admin_secret, "mountPath": GRAFANA_ADMIN_DIR, "readOnly": True, "defaultMode": 0o440}
+        ],
         "ingress": {"enabled": False},
         # The grafana chart's Service defaults to ClusterIP; the parent chart has no key to restate it.
-        "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1", "searchNamespace": "ALL"}},
+        "sidecar": grafana_sidecar_values(),
+        # The chart's own ClusterRole reads Secrets too (templates/clusterrole.yaml); ours reads ConfigMaps.
+        "rbac": {"useExistingClusterRole": cluster_role},
+        "image": {"pullPolicy": "Always"},
         "resources": _resources("100m", "256Mi", "500m", "512Mi"),  # grafana subchart key
+        "securityContext": {"runAsUser": GRAFANA_UID},
+        # Read-only root: Grafana writes its database and plugins to the chart's emptyDirs (paths.data,
+        # unified_storage), logs to the console (the chart's log.mode) and temporary files to /tmp.
+        "containerSecurityContext": {"readOnlyRootFilesystem": True},
+        "extraEmptyDirMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        # Grafana 13 replaces its bundled plugins (prometheus among them) with downloads at start
+        # (pkg/setting/setting_plugins.go defaultPreinstallPlugins): that deletes from the read-only
+        # /usr/share/grafana and takes the plugin down. Keep the image's plugins.
+        "grafana.ini": {"plugins": {"preinstall_disabled": True}},
     }
+
+
+def grafana_cluster_role_rules() -> list[k8s.rbac.v1.PolicyRuleArgsDict]:
+    """What the sidecars need: ConfigMaps labelled for dashboards and datasources, in every namespace."""
+    return [{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get", "watch", "list"]}]
 
 
 def alertmanager_config(receivers: Sequence[AlertReceiver], secret_name: str) -> dict[str, Any]:
@@ -289,8 +366,27 @@ def receivers_secret_name(name: str) -> str:
     return f"{name}-alert-receivers"
 
 
+ALWAYS_PULL = {"pullPolicy": "Always"}
+"""The kubelet re-checks each pinned tag with the registry, as for the program's own pods (checkov CKV_K8S_15)."""
+# The admission webhook's certificate Jobs run kube-webhook-certgen, a static binary in a FROM-scratch
+# image that writes no file: any unprivileged uid runs it; the chart's default is 2000.
+CERTGEN_USER = {"runAsUser": 65534, "runAsGroup": 65534}
+# node-exporter runs as 65534 (the chart's securityContext) and reads /proc and /sys through hostPath
+# mounts: no capability, no privilege escalation and the runtime's default seccomp profile take nothing
+# it needs (its default collectors make no syscall that profile refuses).
+NODE_EXPORTER_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
 def chart_values(
-    name: str, a: ObservabilityArgs, admin_secret: pulumi.Input[str], node_exporter_namespace: pulumi.Input[str]
+    name: str,
+    a: ObservabilityArgs,
+    admin_secret: pulumi.Input[str],
+    node_exporter_namespace: pulumi.Input[str],
+    grafana_cluster_role: pulumi.Input[str],
 ) -> dict[str, Any]:
     """Helm values for kube-prometheus-stack (keys from its values.yaml at the pinned version)."""
     return {
@@ -299,18 +395,23 @@ def chart_values(
         "defaultRules": {"create": True},
         "prometheus": prometheus_values(a),
         "alertmanager": alertmanager_values(name, a),
-        "grafana": grafana_values(admin_secret),
+        "grafana": grafana_values(admin_secret, grafana_cluster_role),
         "prometheusOperator": {
+            "image": ALWAYS_PULL,
             "service": {"type": "ClusterIP"},
             "resources": _resources("100m", "128Mi", "500m", "512Mi"),
             "prometheusConfigReloader": {"resources": _resources("10m", "32Mi", "100m", "64Mi")},
-            "admissionWebhooks": {"patch": {"resources": _resources("10m", "32Mi", "100m", "128Mi")}},
+            "admissionWebhooks": {
+                "patch": {"image": ALWAYS_PULL, "securityContext": CERTGEN_USER, "resources": _resources("10m", "32Mi", "100m", "128Mi")}
+            },
         },
-        "kube-state-metrics": {"resources": _resources("50m", "128Mi", "200m", "256Mi")},  # subchart key
+        "kube-state-metrics": {"image": ALWAYS_PULL, "resources": _resources("50m", "128Mi", "200m", "256Mi")},  # subchart keys
         # node-exporter needs hostNetwork, hostPID and hostPath: alone in a privileged namespace.
         "prometheus-node-exporter": {
             "namespaceOverride": node_exporter_namespace,
+            "image": ALWAYS_PULL,
             "resources": _resources("50m", "64Mi", "200m", "128Mi"),  # subchart key
+            "containerSecurityContext": NODE_EXPORTER_CONTAINER,  # merged over the chart's readOnlyRootFilesystem
         },
         # EKS runs these on the managed control plane and kind binds them to localhost: nothing to
         # scrape, and their default rules would only report them down.
@@ -429,14 +530,22 @@ class Observability(pulumi.ComponentResource):
                     opts=child,
                 )
             )
+        # Bound by the grafana subchart's ClusterRoleBinding (rbac.useExistingClusterRole).
+        grafana_role = k8s.rbac.v1.ClusterRole(
+            f"{name}-grafana-sidecars",
+            metadata={"name": f"{name}-grafana-sidecars"},
+            rules=grafana_cluster_role_rules(),
+            opts=child,
+        )
+        values = chart_values(name, a, admin.metadata["name"], host_namespace.metadata["name"], grafana_role.metadata["name"])
         self.release = helm_release(
             name,
             versions.KUBE_PROMETHEUS_STACK,
             namespace=self.namespace,
-            values=chart_values(name, a, admin.metadata["name"], host_namespace.metadata["name"]),
+            values=values,
             timeout=900,  # CRDs, the webhook certificate job and a volume for Prometheus
             parent=self,
-            depends_on=[admin, *receiver_secrets, host_namespace, *after],
+            depends_on=[admin, grafana_role, *receiver_secrets, host_namespace, *after],
         )
         self.crds_ready = [self.release]
 
