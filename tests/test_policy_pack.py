@@ -1097,11 +1097,6 @@ def _chart_violations(registrations, config=None) -> list[Violation]:
     return [v for v in mandatory(run(policies, registrations, config)) if v.urn and v.urn.startswith("urn:pulumi:chart::")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="node-exporter's container leaves allowPrivilegeEscalation unset until the observability values set it "
-    "(prometheus-node-exporter.containerSecurityContext, the checkov work on components/observability/observability.py)",
-)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_rendered_charts_pass_pod_security_and_exposure(with_charts, stack):
     violations = _chart_violations(with_charts(stack))
