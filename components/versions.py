@@ -45,6 +45,10 @@ KUBE_PROMETHEUS_STACK = Chart("kube-prometheus-stack", "88.5.3", "https://promet
 # Resource metrics API (metrics.k8s.io) for HPAs; chart 3.13.1 ships metrics-server 0.8.1 (its appVersion).
 METRICS_SERVER = Chart("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/")
 METRICS_SERVER_IMAGE = "registry.k8s.io/metrics-server/metrics-server:v0.8.1"
+# Event-driven autoscaling: KServe turns an InferenceService's Prometheus metrics into a KEDA
+# ScaledObject (autoscalerClass keda); the chart installs the operator, its external metrics API
+# server and admission webhooks, all at the chart's appVersion 2.20.2.
+KEDA = Chart("keda", "2.20.2", "https://kedacore.github.io/charts")
 # Gateway API implementation for KServe's HTTPRoutes (Standard-mode canary traffic splitting).
 ENVOY_GATEWAY = Chart("gateway-helm", "v1.6.1", "oci://docker.io/envoyproxy")
 ENVOY_GATEWAY_IMAGE = f"docker.io/envoyproxy/gateway:{ENVOY_GATEWAY.version}"

@@ -91,10 +91,29 @@ EXAMPLES = {
         CLUSTER,
         MINIO,
         (
-            "from components.serving.inference_service import InferenceService\nfrom components.serving.kserve import KServe",
+            "from components.observability.observability import Observability\n"
+            "from components.serving.inference_service import InferenceService\n"
+            "from components.serving.keda import Keda\n"
+            "from components.serving.kserve import KServe",
             'kserve = KServe("kserve", {}, on_cluster)\n'
             'model = InferenceService("iris", {"kserve": kserve, "store": store, "model_format": "sklearn", "model_path": "sklearn/iris/v1"}, on_cluster)\n'
-            'pulumi.export("modelUri", model.storage_uri)\n',
+            'pulumi.export("modelUri", model.storage_uri)\n'
+            "# An LLM scales on vLLM's requests in flight: KServe has KEDA query Prometheus for them.\n"
+            'monitoring = Observability("observability", {"prometheus_clients": ["keda"]}, on_cluster)\n'
+            'keda = Keda("keda", {}, on_cluster)\n'
+            "llm = InferenceService(\n"
+            '    "chat",\n'
+            "    {\n"
+            '        "kserve": kserve,\n'
+            '        "prometheus": monitoring,\n'
+            '        "keda": keda,\n'
+            '        "model_format": "huggingface",\n'
+            '        "storage_uri": "hf://Qwen/Qwen2.5-0.5B-Instruct",\n'
+            '        "max_replicas": 3,\n'
+            '        "scale_target": 8,\n'
+            "    },\n"
+            "    on_cluster,\n"
+            ")\n",
         ),
     ),
     "Observability": program(
@@ -135,6 +154,10 @@ EXAMPLES = {
     "MetricsServer": program(
         CLUSTER,
         ("from components.cluster.metrics_server import MetricsServer", 'MetricsServer("metrics-server", {}, on_cluster)\n'),
+    ),
+    "Keda": program(
+        CLUSTER,
+        ("from components.serving.keda import Keda", 'Keda("keda", {"replicas": 2}, on_cluster)\n'),
     ),
     "KServe": program(
         CLUSTER,

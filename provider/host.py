@@ -69,6 +69,7 @@ COMPONENTS = {
     "ClusterAutoscaler": "components.cluster.cluster_autoscaler",
     "MetricsServer": "components.cluster.metrics_server",
     "KServe": "components.serving.kserve",
+    "Keda": "components.serving.keda",
     "KubeRayOperator": "components.compute.kuberay_operator",
     "IngressGateway": "components.serving.ingress_gateway",
 }

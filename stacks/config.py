@@ -32,6 +32,7 @@ from components.data.object_store import ObjectStoreOptions
 from components.observability.observability import ObservabilityOptions
 from components.serving.inference_service import InferenceServiceOptions
 from components.serving.ingress_gateway import IngressGatewayOptions
+from components.serving.keda import KedaOptions
 from components.serving.kserve import KServeOptions
 from stacks.errors import NAMESPACE, ConfigError
 
@@ -124,6 +125,10 @@ class KServeConfig(KServeOptions):
     """Envoy Gateway, installed by the platform for KServe's Gateway API routes."""
 
 
+class KedaConfig(KedaOptions):
+    """KEDA, installed exactly when an InferenceService scales on a serving signal."""
+
+
 class InferenceServiceConfig(InferenceServiceOptions):
     name: str
     """The model's name: its InferenceService, Service and service account."""
@@ -194,6 +199,9 @@ class PlatformConfig(_Model):
     """Ray clusters, each in its own namespace, run by KubeRay."""
     kserve: KServeConfig = KServeConfig()
     """KServe, which serves the inference services."""
+    keda: KedaConfig = KedaConfig()
+    """KEDA, which scales the inference services that scale on a serving signal (``scaleMetric``
+    concurrency or rps in Standard mode, the default for huggingface models); installed only then."""
     inference_services: list[InferenceServiceConfig] = []
     """Models served by KServe."""
     access: AccessConfig = AccessConfig()
@@ -215,6 +223,14 @@ class StackConfig(BaseModel):
     @property
     def is_eks(self) -> bool:
         return self.platform.cluster.provider == "eks"
+
+    @property
+    def keda_enabled(self) -> bool:
+        """KEDA is installed: KServe serves a model that scales on a serving signal."""
+        from components.serving.inference_service import uses_keda
+
+        kserve = self.platform.kserve
+        return kserve.enabled and any(uses_keda(m, kserve.deployment_mode) for m in self.platform.inference_services)
 
     @property
     def availability_zones(self) -> list[str]:

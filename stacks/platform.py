@@ -26,6 +26,7 @@ class Platform:
     kuberay: Any | None = None
     ray_clusters: list[Any] = field(default_factory=list)
     kserve: Any | None = None
+    keda: Any | None = None
     ingress_gateway: Any | None = None
     workload_access: Any | None = None
     inference_services: list[Any] = field(default_factory=list)
@@ -74,6 +75,8 @@ def build_platform(config: StackConfig) -> Platform:
     if config.platform.ray_clusters:
         platform.kuberay = _kuberay(config, monitored_opts)
         platform.ray_clusters = [_ray_cluster(platform, cluster, config, k8s_opts) for cluster in config.platform.ray_clusters]
+    if config.keda_enabled:
+        platform.keda = _keda(config, k8s_opts)
     if config.platform.kserve.enabled:
         if config.platform.kserve.ingress_gateway.enabled:
             platform.ingress_gateway = _ingress_gateway(config, k8s_opts)
@@ -207,8 +210,15 @@ def _kserve(platform: Platform, config: StackConfig, opts: pulumi.ResourceOption
         ingress=platform.ingress_gateway,
         local_model_pools=[pools[name] for name in settings.local_model_pools],
         controller_node_selector=_system_node_selector(config),
+        autoscalers=platform.keda.ready if platform.keda is not None else [],
     )
     return KServe("kserve", args, opts)
+
+
+def _keda(config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
+    from components.serving.keda import Keda, KedaArgs
+
+    return Keda("keda", inject(KedaArgs, config.platform.keda, node_selector=_system_node_selector(config)), opts)
 
 
 def _inference_service(platform: Platform, model: InferenceServiceConfig, opts: pulumi.ResourceOptions) -> Any:
@@ -220,12 +230,15 @@ def _inference_service(platform: Platform, model: InferenceServiceConfig, opts: 
         kserve=platform.kserve,
         store=platform.object_store,
         gpu_pool=_pools_by_name(platform).get(model.gpu_pool) if model.gpu_pool else None,
+        prometheus=platform.observability,
+        keda=platform.keda,
     )
     return InferenceService(model.name, args, opts)
 
 
 def _observability(platform: Platform, config: StackConfig, opts: pulumi.ResourceOptions) -> Any:
     from components.observability.observability import Observability, ObservabilityArgs
+    from components.serving.keda import NAMESPACE as KEDA_NAMESPACE
 
     models = config.platform.inference_services if config.platform.kserve.enabled else []
     args = inject(
@@ -235,6 +248,7 @@ def _observability(platform: Platform, config: StackConfig, opts: pulumi.Resourc
         request_errors=_request_errors(config),
         predict_histogram=any(m.model_format in PREDICT_HISTOGRAM_FORMATS for m in models),
         vllm_metrics=any(m.model_format == "huggingface" for m in models),
+        prometheus_clients=[KEDA_NAMESPACE] if config.keda_enabled else [],
         cluster_autoscaler=config.is_eks and config.platform.cluster_autoscaler.enabled,
         # load_stack_config has checked that each key is set as a secret
         alert_secrets={

@@ -52,7 +52,17 @@ def _access_problems(config: StackConfig) -> list[Problem]:
     return problems
 
 
-PLATFORM_NAMESPACES = ("kube-system", "gpu-operator", "monitoring", "kserve", "cert-manager", "kuberay-operator", "minio", "mlflow")
+PLATFORM_NAMESPACES = (
+    "kube-system",
+    "gpu-operator",
+    "monitoring",
+    "kserve",
+    "keda",
+    "cert-manager",
+    "kuberay-operator",
+    "minio",
+    "mlflow",
+)
 
 
 def _ray_problems(config: StackConfig) -> list[Problem]:
@@ -162,6 +172,7 @@ def _serving_problems(config: StackConfig) -> list[Problem]:
             gpu_pool=_pool_stand_in(model.gpu_pool, pools, config),
             cached_pools=set(kserve.local_model_pools),
             has_store=config.platform.object_store.enabled,
+            has_prometheus=config.platform.observability.enabled,
         )
         problems += under(("inference_services", index), found)
     return problems

@@ -77,6 +77,23 @@ class FakeStore:
         raise AssertionError("serving only reads models")
 
 
+PROMETHEUS_URL = "http://observability-prometheus.monitoring.svc.cluster.local:9090"
+
+
+class FakePrometheus:
+    """MetricsBackend: what a serving-signal model reads from Observability."""
+
+    def __init__(self):
+        self.prometheus_url = pulumi.Output.from_input(PROMETHEUS_URL)
+
+
+class FakeKeda:
+    """EventAutoscaler: the release a ScaledObject's creator waits for."""
+
+    def __init__(self):
+        self.ready = [pulumi.CustomResource(RELEASE, "keda", {})]
+
+
 class Pool:
     """What serving reads from a GpuNodePool."""
 
@@ -87,8 +104,9 @@ class Pool:
         self.gpu_resources = resources or {"nvidia.com/gpu": 4}
 
 
-def _serve(spec=None, kserve=None, store: str | None = "s3", pool=None, cached=False):
-    """Run KServe and one InferenceService ``m``; return the recording and the CR registration."""
+def _serve(spec=None, kserve=None, store: str | None = "s3", pool=None, cached=False, signals=True):
+    """Run KServe and one InferenceService ``m``; return the recording and the CR registration.
+    ``signals``: Prometheus and KEDA are there for a model that scales on a serving signal."""
     from components.serving.inference_service import InferenceService
     from components.serving.kserve import KServe
 
@@ -100,6 +118,8 @@ def _serve(spec=None, kserve=None, store: str | None = "s3", pool=None, cached=F
             args["store"] = FakeStore(store)
         if pool is not None:
             args["gpu_pool"] = pool
+        if signals:
+            args |= {"prometheus": FakePrometheus(), "keda": FakeKeda()}
         InferenceService("m", args)
 
     recording = run_components(build)
@@ -357,7 +377,9 @@ def test_every_custom_resource_validates_against_the_upstream_crds(scenario):
 @pytest.mark.parametrize("model_format", MODEL_FORMATS)
 def test_each_model_format_renders_a_valid_service_on_its_runtime(model_format):
     s = InferenceServiceArgs.model_validate({"kserve": None, "model_format": model_format, "model_path": "m/1"})
-    manifest = inference_service_manifest("m", "models", s, "Standard", storage_uri="s3://b/m/1", service_account="m-model")
+    manifest = inference_service_manifest(
+        "m", "models", s, "Standard", storage_uri="s3://b/m/1", service_account="m-model", prometheus_url=PROMETHEUS_URL
+    )
     assert validate_object(manifest, "1.35") == []
     model = manifest["spec"]["predictor"]["model"]
     assert model["runtime"] == MODEL_FORMATS[model_format][0]
@@ -482,7 +504,24 @@ CASES = [
     ),
     ("min above max", "m", {**BASE, "min_replicas": 3, "max_replicas": 2}, STD, ("max_replicas",), "must be >= min_replicas (3)"),
     ("standard scale to zero", "m", {**BASE, "min_replicas": 0}, STD, ("min_replicas",), "Standard mode cannot scale to zero"),
-    ("hpa metric", "m", {**BASE, "scale_metric": "concurrency"}, STD, ("scale_metric",), "scales on cpu or memory"),
+    ("hpa metric", "m", {**BASE, "scale_metric": "requests"}, STD, ("scale_metric",), "scales on cpu or memory (an HPA) or concurrency"),
+    (
+        "signal the runtime lacks",
+        "m",
+        {**BASE, "scale_metric": "concurrency"},
+        STD,
+        ("scale_metric",),
+        "only model format huggingface exports (got 'sklearn')",
+    ),
+    ("keda scale to zero", "m", {**BASE, "scale_metric": "rps", "min_replicas": 0}, STD, ("min_replicas",), "nothing would scale it up"),
+    (
+        "signal without prometheus",
+        "m",
+        {**BASE, "model_format": "huggingface"},
+        {**STD, "has_prometheus": False},
+        ("scale_metric",),
+        "scaling on 'concurrency' (unset: concurrency for huggingface models) needs Prometheus",
+    ),
     ("kpa metric", "m", {**BASE, "scale_metric": "cpu"}, KN, ("scale_metric",), "scales on concurrency or rps"),
     ("cpu target over 100", "m", {**BASE, "scale_target": 150}, STD, ("scale_target",), "utilization percentage, 1-100"),
     ("zero target", "m", {**BASE, "scale_metric": "rps", "scale_target": 0}, KN, ("scale_target",), "must be 1 or more"),

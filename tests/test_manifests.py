@@ -43,6 +43,14 @@ TEMPLATE_ONLY = {
     "gpu-operator": {f"node-feature-discovery.master.securityContext.{field}" for field in ("runAsUser", "runAsGroup", "seccompProfile")},
     # cert-manager v1.18.2: each pod's securityContext is `toYaml` of its value (templates/deployment.yaml,
     # webhook-deployment.yaml, cainjector-deployment.yaml, startupapicheck-job.yaml), any PodSecurityContext field
+    # keda 2.20.2 templates/{manager,metrics-server,webhooks}/deployment.yaml: each pod's and container's
+    # securityContext is `toYaml` of its value (values.yaml securityContext.*, podSecurityContext.*)
+    "keda": {
+        f"{context}.{pod}.{field}"
+        for pod in ("operator", "metricServer", "webhooks")
+        for context, fields in (("securityContext", ("runAsNonRoot", "runAsUser")), ("podSecurityContext", ("seccompProfile",)))
+        for field in fields
+    },
     "cert-manager": {
         f"{prefix}securityContext.{field}"
         for prefix in ("", "webhook.", "cainjector.", "startupapicheck.")

@@ -15,6 +15,7 @@ import pytest
 from components.observability.dashboards import queries, variable_metrics
 from components.observability.metrics_catalog import PRODUCED_BY, PRODUCERS, metric_names
 from offline.render import helm_releases, kubernetes_objects
+from tests import kserve_scalers
 
 STACKS = ["dev", "prod"]
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m"}
@@ -23,6 +24,7 @@ GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m"}
 PYTHON_PREDICT_RUNTIMES = {"kserve-sklearnserver", "kserve-xgbserver"}
 VLLM_RUNTIME = "kserve-huggingfaceserver"
 RESOURCE_METRICS = "metrics-server"  # what an HPA on cpu or memory reads (metrics.k8s.io)
+EXTERNAL_METRICS = "keda"  # what runs a ScaledObject's triggers and serves them as external.metrics.k8s.io
 
 
 def _objects(recording, kind: str) -> list[dict]:
@@ -47,6 +49,8 @@ def deployed_producers(recording) -> set[str]:
         found.add("cluster-autoscaler")
     if "metrics-server" in charts:
         found.add(RESOURCE_METRICS)
+    if "keda" in charts:
+        found.add(EXTERNAL_METRICS)
     monitors = {m["metadata"]["name"] for m in _objects(recording, "PodMonitor")}
     if "gateway-helm" in charts and any(name.endswith("envoy-proxies") for name in monitors):
         found.add("envoy-proxy")
@@ -96,16 +100,36 @@ def consumers(recording) -> tuple[dict[str, set[str]], set[str]]:
             read[f"dashboard {key} variables"] = set(variable_metrics(model))
     for isvc in _objects(recording, "InferenceService"):
         if isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard":
-            # KServe's Standard mode creates an HPA on cpu (its default) or the predictor's scaleMetric.
-            metric = isvc["spec"]["predictor"].get("scaleMetric", "cpu")
-            assert metric in ("cpu", "memory")
-            read[f"HPA of InferenceService {isvc['metadata']['name']} ({metric})"] = {f"resource:{metric}"}
+            read |= scaler_reads(isvc)
     return read, recorded
+
+
+def scaler_reads(isvc: dict) -> dict[str, set[str]]:
+    """What each autoscaler KServe creates for a Standard-mode service reads (tests/kserve_scalers.py):
+    an HPA its resource metric from metrics-server (cpu, KServe's default, or the predictor's
+    scaleMetric); a ScaledObject, through KEDA, the metrics its Prometheus triggers' queries name."""
+    read: dict[str, set[str]] = {}
+    for deployment, (kind, predictor) in kserve_scalers.scalers(isvc).items():
+        if kind == "hpa":
+            metric = predictor.get("scaleMetric", "cpu")
+            assert metric in ("cpu", "memory")
+            read[f"HPA of {deployment} ({metric})"] = {f"resource:{metric}"}
+        elif kind == "keda":
+            triggers = kserve_scalers.scaled_object(isvc)["spec"]["triggers"]
+            assert triggers, f"KEDA rejects a ScaledObject without triggers ({deployment})"
+            for index, trigger in enumerate(triggers):
+                assert trigger["type"] == "prometheus", trigger
+                read[f"KEDA trigger {index} of {deployment}"] = {"external:keda", *metric_names(trigger["metadata"]["query"])}
+        else:
+            assert kind == "none", f"{deployment}: autoscaler class {kind!r}"
+    return read
 
 
 def producer_of(metric: str) -> str | None:
     if metric.startswith("resource:"):
         return RESOURCE_METRICS
+    if metric.startswith("external:"):
+        return EXTERNAL_METRICS
     return PRODUCERS.get(metric)
 
 
@@ -125,11 +149,49 @@ def test_every_metric_read_is_produced_by_something_the_stack_deploys(rendered, 
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_hpa_reads_metrics_server(rendered, stack):
+def test_every_model_scales_on_a_signal_its_stack_produces(rendered, stack):
     read, _ = consumers(rendered(stack))
-    hpas = [what for what in read if what.startswith("HPA of")]
-    assert hpas, "each committed stack serves a Standard-mode model"
-    assert RESOURCE_METRICS in deployed_producers(rendered(stack))
+    scalers = {what: metrics for what, metrics in read.items() if what.startswith(("HPA of", "KEDA trigger"))}
+    assert scalers, "each committed stack serves a Standard-mode model"
+    deployed = deployed_producers(rendered(stack))
+    assert {producer_of(m) for metrics in scalers.values() for m in metrics} <= deployed
+
+
+@pytest.mark.parametrize(("stack", "signal"), [("dev", "request_predict_seconds_count"), ("prod", "vllm:num_requests_waiting")])
+def test_committed_models_scale_on_their_model_servers_signal_through_keda(rendered, stack, signal):
+    read, _ = consumers(rendered(stack))
+    triggers = {what: metrics for what, metrics in read.items() if what.startswith("KEDA trigger")}
+    assert triggers, f"{stack} serves a model that scales on a serving signal"
+    assert all(signal in metrics or "vllm:num_requests_running" in metrics for metrics in triggers.values())
+    assert any(signal in metrics for metrics in triggers.values())
+    assert PRODUCERS[signal] in deployed_producers(rendered(stack))
+
+
+def test_a_keda_trigger_without_keda_is_caught():
+    isvc = {
+        "metadata": {"name": "m", "namespace": "models", "annotations": {"serving.kserve.io/autoscalerClass": "keda"}},
+        "spec": {
+            "predictor": {
+                "autoScaling": {
+                    "metrics": [
+                        {
+                            "type": "External",
+                            "external": {
+                                "metric": {
+                                    "backend": "prometheus",
+                                    "serverAddress": "http://p:9090",
+                                    "query": "sum(vllm:num_requests_waiting)",
+                                },
+                                "target": {"type": "Value", "value": "4"},
+                            },
+                        }
+                    ]
+                }
+            }
+        },
+    }
+    (metrics,) = scaler_reads(isvc).values()
+    assert {producer_of(m) for m in metrics} == {EXTERNAL_METRICS, "vllm"}
 
 
 def test_standard_mode_stacks_take_availability_from_the_gateway_or_not_at_all(rendered):

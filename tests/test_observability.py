@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pulumi
 import pytest
@@ -220,7 +221,36 @@ def test_pod_monitors_set_the_labels_the_rules_match_on():
     assert targets == {
         ("__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice", "inferenceservice"),
         ("__meta_kubernetes_pod_label_ray_io_cluster", "ray_io_cluster"),
+        ("__meta_kubernetes_pod_label_app", "deployment"),
     }
+
+
+def test_model_server_series_name_their_predictor_deployment():
+    # KServe v0.20 Standard mode labels a predictor's pods app=isvc.<Deployment> (deployment_reconciler.go);
+    # the serving-signal queries select the stable predictor's Deployment by this label.
+    recording, _, _ = _observability()
+    monitor = recording.named(MONITORING + "PodMonitor", "observability-kserve-predictors")
+    relabelings = [r for e in monitor.inputs["spec"]["podMetricsEndpoints"] for r in e["relabelings"] if r["targetLabel"] == "deployment"]
+    assert len(relabelings) == 2, "both model server endpoints"
+    for relabel in relabelings:
+        # Prometheus anchors the regex at both ends (RE2 full match) and expands $1 from it.
+        match = re.fullmatch(relabel["regex"], "isvc.chat-llm-predictor")
+        assert match is not None and relabel["replacement"].replace("$1", match.group(1)) == "chat-llm-predictor"
+        assert re.fullmatch(relabel["regex"], "chat-llm-predictor") is None, "pods of other apps get no deployment label"
+
+
+def test_prometheus_clients_reach_the_prometheus_api_and_nothing_else():
+    recording, _, _ = _observability({"prometheus_clients": ["keda"]})
+    (policy,) = [p for p in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") if p.name == "monitoring-allow-workload"]
+    from_keda = [
+        r
+        for r in policy.inputs["spec"]["ingress"]
+        if r["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}]
+    ]
+    assert from_keda == [{"from": from_keda[0]["from"], "ports": [{"protocol": "TCP", "port": 9090}]}]
+    recording, _, _ = _observability()
+    (policy,) = [p for p in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") if p.name == "monitoring-allow-workload"]
+    assert all(9090 not in [p["port"] for p in r.get("ports", [])] for r in policy.inputs["spec"]["ingress"])
 
 
 def test_pool_alert_watches_the_autoscaling_groups_of_the_given_gpu_pools():

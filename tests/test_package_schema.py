@@ -36,6 +36,8 @@ PYTHON_ONLY_INPUTS = {
     "InferenceServiceArgs.kserve",
     "InferenceServiceArgs.store",
     "InferenceServiceArgs.gpu_pool",
+    "InferenceServiceArgs.prometheus",
+    "InferenceServiceArgs.keda",
     "ObservabilityArgs.gpu_pools",
 }
 # Outputs of the seven without a docstring yet: may shrink, must not grow.

@@ -171,6 +171,7 @@ def test_the_vpc_range_is_a_16_to_a_20(prefix, valid):
 NOT_A_GPU = (
     "is not a GPU instance type; allowed families: g4dn, g5, g6, g6e, p4d, p4de, p5, p5e, p5en, p6-b200 (e.g. g6e.2xlarge, p5.48xlarge)"
 )
+KEDA_FLOOR = "a serving signal comes from the model's own replicas: with none left nothing would scale it up again; use 1 or more"
 MIG_PROFILES = "all-balanced, all-1g.5gb, all-1g.10gb, all-2g.10gb, all-3g.20gb, all-4g.20gb, all-7g.40gb"
 
 
@@ -323,7 +324,23 @@ def next_model(**fields) -> dict:
         ({"mode": "Knative", "min_replicas": 0}, []),
         ({"max_replicas": 0}, [(("max_replicas",), "must be 1 or more (got 0)")]),
         ({"min_replicas": 2, "max_replicas": 2}, []),
-        ({"scale_metric": "rps"}, [(("scale_metric",), "the HPA in Standard mode scales on cpu or memory (got 'rps')")]),
+        (
+            {"scale_metric": "qps"},
+            [(("scale_metric",), "KServe in Standard mode scales on cpu or memory (an HPA) or concurrency or rps (KEDA) (got 'qps')")],
+        ),
+        ({"scale_metric": "rps"}, []),
+        ({"scale_metric": "rps", "min_replicas": 0}, [(("min_replicas",), KEDA_FLOOR)]),
+        ({"scale_metric": "rps", "min_replicas": 1}, []),
+        ({"scale_metric": "rps", "scale_target": 101}, []),
+        (
+            {"scale_metric": "concurrency"},
+            [
+                (
+                    ("scale_metric",),
+                    "'concurrency' is read from the model server's metrics, which only model format huggingface exports (got 'sklearn'); use cpu or memory",
+                )
+            ],
+        ),
         (
             {"mode": "Knative", "scale_metric": "cpu"},
             [(("scale_metric",), "Knative's autoscaler in Knative mode scales on concurrency or rps (got 'cpu')")],

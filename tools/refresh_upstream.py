@@ -62,6 +62,9 @@ class CrdSource:
     chart: Chart | None = None
     document: str | None = None
     """``metadata.name`` of the CRD inside a multi-document file (Gateway API's bundle)."""
+    template: bool = False
+    """``path`` is one of the chart's templates (KEDA ships its CRDs so): vendored as the chart
+    renders it with its default values, the way ``helm install`` creates it."""
     repo: str = ""
     tag: str = ""
 
@@ -88,6 +91,7 @@ CHARTS = [
     ),
     ChartSource(versions.ENVOY_GATEWAY, "envoyproxy/gateway charts/gateway-helm", "{version}"),
     ChartSource(versions.METRICS_SERVER, "kubernetes-sigs/metrics-server charts/metrics-server", "metrics-server-helm-chart-{version}"),
+    ChartSource(versions.KEDA, "kedacore/charts keda", "v{version}"),
 ]
 
 _KPS_CRDS = "charts/crds/crds"
@@ -118,6 +122,8 @@ CRDS = [
         document="gatewayclasses.gateway.networking.k8s.io",
     ),
     CrdSource("gateway.envoyproxy.io_envoyproxies.yaml", "crds/generated/gateway.envoyproxy.io_envoyproxies.yaml", versions.ENVOY_GATEWAY),
+    # KServe creates the ScaledObjects of the models that scale on a serving signal.
+    CrdSource("keda.sh_scaledobjects.yaml", "templates/crds/crd-scaledobjects.yaml", versions.KEDA, template=True),
 ]
 
 
@@ -242,10 +248,21 @@ def _crd_bytes(crd: CrdSource, source: LocalCharts | RemoteCharts) -> bytes:
     chart_dir = source.chart_dir(crd.chart)
     if chart_dir is None:
         raise FileNotFoundError(f"{crd.file}: chart {crd.chart.name}-{crd.chart.version} not found")
-    data = (chart_dir / crd.path).read_text()
+    data = _rendered_template(chart_dir, crd) if crd.template else (chart_dir / crd.path).read_text()
     if crd.document:
         data = crd_document(data, crd.document)
     return data.encode()
+
+
+def _rendered_template(chart_dir: Path, crd: CrdSource) -> str:
+    """``crd.path`` as the chart renders it with its default values (Helm SDK, no cluster)."""
+    import helm_python
+
+    assert crd.chart is not None
+    with helm_python.Chart.load(chart_dir) as chart:
+        rendered = chart.render(values={}, name=crd.chart.name, namespace=crd.chart.name, is_install=True)
+    text = rendered[f"{crd.chart.name}/{crd.path}"].strip("\n")
+    return text + "\n"
 
 
 def crd_document(bundle: str, name: str) -> str:
@@ -285,6 +302,7 @@ def readme_text(out: Path) -> str:
     for crd in CRDS:
         if crd.chart is not None:
             where = f"chart {crd.chart.name}, `{crd.path}`" + (f" (document `{crd.document}`)" if crd.document else "")
+            where += " (rendered with the chart's default values)" if crd.template else ""
             lines.append(f"| crds/{crd.file} | {where} | {crd.chart.version} |")
         else:
             lines.append(f"| crds/{crd.file} | github.com/{crd.repo} `{crd.path}` | tag {crd.tag} |")

@@ -237,3 +237,22 @@ class ServingPlatform(Protocol):
     local_model_node_groups: Mapping[str, pulumi.Resource]
     """LocalModelNodeGroup per pool name."""
     local_model_jobs_namespace: str
+
+
+@runtime_checkable
+class EventAutoscaler(Protocol):
+    """KEDA (Keda): what turns a ScaledObject into an HPA on an external metric."""
+
+    ready: list[pulumi.Resource]
+    """What a ScaledObject's creator must wait for: the CRDs and the admission webhook."""
+
+
+# ---------------------------------------------------------------- observability
+
+
+@runtime_checkable
+class MetricsBackend(Protocol):
+    """The Prometheus that scrapes the platform (Observability)."""
+
+    prometheus_url: pulumi.Output[str]
+    """In-cluster address of its HTTP API (``http://<service>.<namespace>.svc.cluster.local:9090``)."""

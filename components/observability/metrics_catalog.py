@@ -83,6 +83,11 @@ METRICS: dict[str, str] = {
     "mlflow_http_request_total": MLFLOW,
 }
 
+DEPLOYMENT_LABEL = "deployment"
+"""Label the ``kserve-predictors`` PodMonitor gives every model server series: the predictor
+Deployment of the pod (from KServe's pod label ``app: isvc.<deployment>``), so a query can select
+one InferenceService's stable predictor without its canaries (``<name>-<canary>-predictor``)."""
+
 PREDICT_HISTOGRAM_FORMATS = ("sklearn", "xgboost")
 """Model formats whose KServe runtime records ``request_predict_seconds``: kserve/model.py times
 ``Model.__call__`` (the v1/v2 predict routes); vLLM's OpenAI routes, TorchServe and Triton do not."""

@@ -26,6 +26,7 @@ from ..core.types import Name, matches
 from ..core.util import explicit_depends_on
 from .alert_rules import KSERVE_LATENCY_BUCKETS, POOL_NAME, VLLM_FIRST_TOKEN_BUCKETS, RequestErrors, RuleSettings, prometheus_rules
 from .dashboards import SIDECAR_LABEL, rendered_dashboards
+from .metrics_catalog import DEPLOYMENT_LABEL
 
 ISOLATION = Isolation(
     ingress=[Allow("anywhere", (10250,), f"prometheus-operator's webhook: {WEBHOOK_CALLS}")],
@@ -140,6 +141,9 @@ class ObservabilityArgs(ObservabilityOptions):
     alert_secrets: SkipValidation[Mapping[str, Any]] = {}
     """Each alert receiver's URL or routing key by receiver name, as secret Outputs (the stack reads them
     from Pulumi secret config); they reach the cluster only in a Kubernetes Secret."""
+    prometheus_clients: Sequence[str] = ()
+    """Namespaces whose pods may query Prometheus' API (KEDA's operator, for serving-signal
+    autoscaling); the namespace's default-deny lets them reach port 9090 and nothing else."""
 
 
 def problems(options: ObservabilityOptions) -> list[Problem]:
@@ -438,9 +442,24 @@ def _endpoint(job: str, extra: Sequence[dict] = (), path: str = "/metrics", **wh
     return {**where, "path": path, "relabelings": [_job(job), *extra]}
 
 
+PROMETHEUS_PORT = 9090  # the chart's Prometheus Service port (prometheus.service.port)
+
+
+def isolation(a: ObservabilityArgs) -> Isolation:
+    """The monitoring namespace's allows: ``ISOLATION`` plus the Prometheus API for ``prometheus_clients``."""
+    clients = [Allow(namespace, (PROMETHEUS_PORT,), "queries Prometheus' API") for namespace in a.prometheus_clients]
+    return Isolation(ingress=[*ISOLATION.ingress, *clients], egress=ISOLATION.egress)
+
+
+def _predictor_deployment() -> dict[str, Any]:
+    # KServe (Standard mode) labels a predictor's pods app=isvc.<Deployment name> (deployment_reconciler.go).
+    source = "__meta_kubernetes_pod_label_app"
+    return {"action": "replace", "sourceLabels": [source], "regex": r"isvc\.(.+)", "replacement": "$1", "targetLabel": DEPLOYMENT_LABEL}
+
+
 def pod_monitors(a: ObservabilityArgs) -> dict[str, dict[str, Any]]:
     """PodMonitor name -> spec; every one looks in all namespaces."""
-    isvc = [_pod_label("serving.kserve.io/inferenceservice", "inferenceservice")]
+    isvc = [_pod_label("serving.kserve.io/inferenceservice", "inferenceservice"), _predictor_deployment()]
     ray = [_pod_label("ray.io/cluster", "ray_io_cluster")]
     monitors = {
         # The KServe model server on 8080 (latency histograms) and, in Knative mode, the queue-proxy
@@ -505,7 +524,7 @@ class Observability(pulumi.ComponentResource):
         after = explicit_depends_on(opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        namespace = platform_namespace(a.namespace, pod_security=a.pod_security, isolation=ISOLATION, parent=self)
+        namespace = platform_namespace(a.namespace, pod_security=a.pod_security, isolation=isolation(a), parent=self)
         # privileged: node-exporter reads the host's /proc, /sys and network (hostNetwork, hostPID, hostPath).
         # Its pods use the host's network, which NetworkPolicies do not govern.
         host_namespace = platform_namespace(f"{a.namespace}-node-exporter", pod_security="privileged", isolation=Isolation(), parent=self)
@@ -562,7 +581,7 @@ class Observability(pulumi.ComponentResource):
             )
 
         # Services: "<fullnameOverride>-prometheus|alertmanager" and the grafana subchart's "<release>-grafana".
-        self.prometheus_url = in_cluster_url(f"{name}-prometheus", self.namespace, 9090)
+        self.prometheus_url = in_cluster_url(f"{name}-prometheus", self.namespace, PROMETHEUS_PORT)
         self.alertmanager_url = in_cluster_url(f"{name}-alertmanager", self.namespace, 9093)
         self.grafana_url = in_cluster_url(f"{name}-grafana", self.namespace, 80)
         self.grafana_admin_secret = admin.metadata["name"]

@@ -18,10 +18,11 @@ import pulumi_kubernetes as k8s
 from pydantic import BeforeValidator, SkipValidation
 
 from ..core.args import Options, parse_args
-from ..core.contracts import NodePool, ServingPlatform
+from ..core.contracts import EventAutoscaler, MetricsBackend, NodePool, ServingPlatform
 from ..core.problems import Problem, escape
 from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on
 from ..data.storage_access import ObjectStoreLike
+from ..observability.metrics_catalog import DEPLOYMENT_LABEL, PREDICT_HISTOGRAM_FORMATS
 from .kserve import KNATIVE, STANDARD
 
 if TYPE_CHECKING:
@@ -39,8 +40,20 @@ MODEL_FORMATS: dict[str, tuple[str, str | None]] = {
 """Model format -> (ClusterServingRuntime from kserve-runtime-configs, protocol it needs)."""
 STORAGE_SCHEMES = ("s3://", "gs://", "hf://", "oci://", "pvc://", "https://", "http://", "hdfs://", "webhdfs://")
 """URI schemes KServe's storage initializer downloads from."""
-SCALE_METRICS = {STANDARD: ("cpu", "memory"), KNATIVE: ("concurrency", "rps")}
-"""Metrics each mode's autoscaler (HPA, Knative's KPA) accepts; the first is KServe's default."""
+SERVING_SIGNALS: dict[str, tuple[str, ...]] = {"concurrency": ("huggingface",), "rps": PREDICT_HISTOGRAM_FORMATS}
+"""Standard mode: serving signals KEDA scales on -> the model formats whose server exports them
+(vLLM's running and waiting requests; the Python runtimes' ``request_predict_seconds`` count)."""
+SCALE_METRICS = {STANDARD: ("cpu", "memory", *SERVING_SIGNALS), KNATIVE: ("concurrency", "rps")}
+"""Metrics each mode accepts: the HPA's (cpu is KServe's default), the serving signals through KEDA,
+and Knative's KPA's."""
+SIGNAL_TARGETS = {"concurrency": 16, "rps": 50}
+"""Per-replica target of a serving signal without ``scale_target``: requests in flight (vLLM batches
+them; well below its batch limit, so queueing stays short), predictions per second."""
+RATE_WINDOW = "2m"
+"""rate() window of the rps signal: four scrapes at kube-prometheus-stack's 30s interval."""
+AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
+"""KServe v0.20 pkg/constants: ``hpa`` (default), ``keda`` (a ScaledObject from ``autoScaling``),
+``none`` (no autoscaler: the Deployment keeps ``minReplicas``), ``external``."""
 S3_ENDPOINT = "serving.kserve.io/s3-endpoint"
 S3_USE_HTTPS = "serving.kserve.io/s3-usehttps"
 S3_REGION = "serving.kserve.io/s3-region"
@@ -118,10 +131,14 @@ class InferenceServiceOptions(Options):
     max_replicas: int = 1
     """Most replicas the autoscaler may run."""
     scale_metric: str | None = None
-    """``cpu`` or ``memory`` (Standard mode, HPA); ``concurrency`` or ``rps`` (Knative). Unset:
-    KServe's default for the mode."""
+    """Standard mode: ``cpu`` or ``memory`` (an HPA on metrics-server), or a serving signal that KEDA
+    reads from Prometheus: ``concurrency`` (requests in flight in vLLM, model format huggingface) or
+    ``rps`` (predictions per second, sklearn and xgboost). Knative mode: ``concurrency`` or ``rps``
+    (Knative's autoscaler). Unset: ``concurrency`` for huggingface models in Standard mode, else
+    KServe's default (cpu)."""
     scale_target: int | None = None
-    """Target value of ``scale_metric`` per replica (a percentage for cpu). Unset: KServe's default."""
+    """Target value of ``scale_metric`` per replica (a percentage for cpu). Unset: KServe's default,
+    or for a serving signal 16 requests in flight (concurrency) or 50 predictions/s (rps)."""
     canary_traffic_percent: int | None = None
     """Knative mode: share of requests sent to the latest revision (the current model); the last
     revision that took all traffic keeps the rest."""
@@ -141,6 +158,12 @@ class InferenceServiceArgs(InferenceServiceOptions):
     """Object store that holds the model; the service account gets read access to it. Unset: none."""
     gpu_pool: SkipValidation[NodePool | None] = None
     """GPU pool the replicas run on (its node selector and tolerations). Unset: none."""
+    prometheus: SkipValidation[MetricsBackend | None] = None
+    """The Prometheus that scrapes the model server (Observability): KEDA queries it for a serving
+    signal. Unset: no serving signal can be scaled on."""
+    keda: SkipValidation[EventAutoscaler | None] = None
+    """KEDA, which turns the ScaledObject KServe creates for a serving signal into an HPA. Unset: no
+    serving signal can be scaled on."""
 
 
 # ---------------------------------------------------------------- validation
@@ -155,12 +178,14 @@ def problems(
     gpu_pool: NodePool | None = None,
     cached_pools: Collection[str] = (),
     has_store: bool = True,
+    has_prometheus: bool = True,
 ) -> list[Problem]:
     """Everything KServe would reject in this model's InferenceService, or accept without doing it.
 
     Pure, so stack config validation calls it too. ``gpu_pool`` is the pool the replicas run on (a
     stand-in with an empty ``gpu_resources`` when what a node offers is unknown); ``cached_pools``
-    are the names of the pools with a LocalModelNodeGroup.
+    are the names of the pools with a LocalModelNodeGroup; ``has_prometheus``: a Prometheus scrapes
+    the models and KEDA can query it (what a serving signal needs).
     """
     s = options
     pool = gpu_pool.name if gpu_pool is not None else None
@@ -170,6 +195,7 @@ def problems(
         *_model_problems(s, has_store),
         *_resource_problems(s, pool, gpu_capacity),
         *_scaling_problems(s, deployment_mode),
+        *_signal_problems(s, deployment_mode, has_prometheus),
         *_canary_problems(name, s, deployment_mode, gateway_api, has_store),
         *_cache_problems(s, pool, cached_pools),
     ]
@@ -255,6 +281,13 @@ def _scaling_problems(s: InferenceServiceOptions, mode: str) -> list[Problem]:
     problems = []
     if low < 0:
         problems.append(Problem(("min_replicas",), f"must be 0 or more (got {low})"))
+    elif low == 0 and uses_keda(s, mode):
+        problems.append(
+            Problem(
+                ("min_replicas",),
+                "a serving signal comes from the model's own replicas: with none left nothing would scale it up again; use 1 or more",
+            )
+        )
     elif low == 0 and mode == STANDARD:
         problems.append(
             Problem(("min_replicas",), "Standard mode cannot scale to zero (its HPA keeps at least 1 replica); use Knative mode or 1")
@@ -266,10 +299,9 @@ def _scaling_problems(s: InferenceServiceOptions, mode: str) -> list[Problem]:
     metrics = SCALE_METRICS.get(mode, ())
     metric = s.scale_metric
     if metric is not None and metric not in metrics:
-        autoscaler = "the HPA" if mode == STANDARD else "Knative's autoscaler"
-        problems.append(
-            Problem(("scale_metric",), f"{autoscaler} in {_esc(mode)} mode scales on {' or '.join(metrics)} (got {_lit(metric)})")
-        )
+        scales = "scales on cpu or memory (an HPA) or concurrency or rps (KEDA)" if mode == STANDARD else "scales on concurrency or rps"
+        autoscaler = "KServe" if mode == STANDARD else "Knative's autoscaler"
+        problems.append(Problem(("scale_metric",), f"{autoscaler} in {_esc(mode)} mode {scales} (got {_lit(metric)})"))
     target = s.scale_target
     if target is not None:
         if target < 1:
@@ -277,6 +309,45 @@ def _scaling_problems(s: InferenceServiceOptions, mode: str) -> list[Problem]:
         elif (metric or (metrics[0] if metrics else None)) == "cpu" and target > 100:
             problems.append(Problem(("scale_target",), f"a cpu target is a utilization percentage, 1-100 (got {target})"))
     return problems
+
+
+def effective_scale_metric(s: InferenceServiceOptions, mode: str) -> str | None:
+    """``scale_metric``, or what an unset one means: concurrency for an LLM in Standard mode."""
+    if s.scale_metric is None and mode == STANDARD and s.model_format in SERVING_SIGNALS["concurrency"]:
+        return "concurrency"
+    return s.scale_metric
+
+
+def uses_keda(s: InferenceServiceOptions, mode: str) -> bool:
+    """The model scales on a serving signal: KServe creates a KEDA ScaledObject, not an HPA."""
+    return mode == STANDARD and effective_scale_metric(s, mode) in SERVING_SIGNALS
+
+
+def _signal_problems(s: InferenceServiceOptions, mode: str, has_prometheus: bool) -> list[Problem]:
+    if not uses_keda(s, mode):
+        return []
+    metric = effective_scale_metric(s, mode)
+    assert metric is not None
+    key = ("scale_metric",)
+    formats = SERVING_SIGNALS[metric]
+    if s.model_format not in formats:
+        return [
+            Problem(
+                key,
+                f"{_lit(metric)} is read from the model server's metrics, which only model format {' and '.join(formats)} "
+                f"exports (got {_lit(s.model_format)}); use cpu or memory",
+            )
+        ]
+    if not has_prometheus:
+        unset = " (unset: concurrency for huggingface models)" if s.scale_metric is None else ""
+        return [
+            Problem(
+                key,
+                f"scaling on {_lit(metric)}{_esc(unset)} needs Prometheus to scrape the model server and KEDA to query it "
+                "(observability enabled; a component's prometheus and keda inputs): or use cpu or memory",
+            )
+        ]
+    return []
 
 
 def _canary_problems(name: str, s: InferenceServiceOptions, mode: str, gateway_api: bool, has_store: bool) -> list[Problem]:
@@ -403,13 +474,56 @@ def placement(s: InferenceServiceArgs, service_account: str) -> dict[str, Any]:
     return pod
 
 
-def predictor_spec(s: InferenceServiceArgs, mode: str, storage_uri: pulumi.Input[str], service_account: str) -> dict[str, Any]:
+def predictor_deployment(name: str) -> str:
+    """The stable predictor's Deployment (KServe's ``PredictorServiceName`` without a predictor name)."""
+    return f"{name}-predictor"
+
+
+def serving_signal_query(metric: str, namespace: str, deployment: str) -> str:
+    """PromQL for a serving signal over the pods of one predictor Deployment: one series, as KEDA's
+    Prometheus scaler requires; empty (no pods yet) counts as 0 (its ``ignoreNullValues`` default)."""
+    pods = f'{{namespace="{namespace}",{DEPLOYMENT_LABEL}="{deployment}"}}'
+    if metric == "concurrency":
+        # Running and waiting together: waiting alone is 0 whenever replicas keep up, and KEDA's
+        # AverageValue target (ceil(value / target) replicas) would then shrink them until a queue forms.
+        return f"sum(vllm:num_requests_running{pods}) + sum(vllm:num_requests_waiting{pods})"
+    return f"sum(rate(request_predict_seconds_count{pods}[{RATE_WINDOW}]))"
+
+
+def keda_autoscaling(metric: str, target: int, query: str, prometheus_url: pulumi.Input[str]) -> dict[str, Any]:
+    """``predictor.autoScaling`` for KServe's KEDA reconciler: one External metric, which it turns into
+    a ``prometheus`` trigger (serverAddress, query, threshold = the target per replica)."""
+    external = {
+        "metric": {"backend": "prometheus", "serverAddress": prometheus_url, "query": query},
+        "target": {"type": "Value", "value": str(target)},
+    }
+    return {"metrics": [{"type": "External", "external": external}]}
+
+
+def predictor_spec(
+    s: InferenceServiceArgs,
+    mode: str,
+    storage_uri: pulumi.Input[str],
+    service_account: str,
+    *,
+    name: str = "",
+    namespace: str = "",
+    prometheus_url: pulumi.Input[str] | None = None,
+) -> dict[str, Any]:
     predictor: dict[str, Any] = {
         **placement(s, service_account),
         "minReplicas": s.min_replicas,
         "maxReplicas": s.max_replicas,
         "model": model_spec(s, storage_uri),
     }
+    if uses_keda(s, mode):
+        # KServe's webhook rejects scaleMetric with autoscalerClass keda (validateScalingKedaCompExtension).
+        metric = effective_scale_metric(s, mode)
+        assert metric is not None and prometheus_url is not None  # problems() and the component guarantee both
+        query = serving_signal_query(metric, namespace, predictor_deployment(name))
+        target = s.scale_target if s.scale_target is not None else SIGNAL_TARGETS[metric]
+        predictor["autoScaling"] = keda_autoscaling(metric, target, query, prometheus_url)
+        return predictor
     if s.scale_metric is not None:
         predictor["scaleMetric"] = s.scale_metric
     if s.scale_target is not None:
@@ -419,13 +533,21 @@ def predictor_spec(s: InferenceServiceArgs, mode: str, storage_uri: pulumi.Input
     return predictor
 
 
-def canary_specs(s: InferenceServiceArgs, storage_uris: Sequence[pulumi.Input[str]], service_account: str) -> list[dict[str, Any]]:
+def canary_specs(
+    s: InferenceServiceArgs, storage_uris: Sequence[pulumi.Input[str]], service_account: str, *, keda: bool = False
+) -> list[dict[str, Any]]:
     """``spec.canary`` entries: the whole predictor but no replica range or autoscaling."""
     entries = []
     for canary, uri in zip(s.canaries, storage_uris, strict=True):
         # The canary schema requires the container name the stable predictor must leave unset.
         model = {"name": KSERVE_CONTAINER, **model_spec(s, uri)}
         predictor: dict[str, Any] = {"name": canary.name, **placement(s, service_account), "model": model}
+        if keda:
+            # KServe reconciles each canary with the service's autoscaler class but no autoScaling
+            # (components/predictor.go reconcileCanaryDeployments): under keda that is a ScaledObject
+            # without triggers, which KEDA's webhook rejects ("no triggers defined"). The canary's
+            # own class wins over the service's (buildObjectMeta): none keeps its fixed replicas.
+            predictor["annotations"] = {AUTOSCALER_CLASS: "none"}
         if canary.min_replicas is not None:
             predictor["minReplicas"] = canary.min_replicas
         entries.append({"trafficPercent": canary.traffic_percent, "predictor": predictor})
@@ -441,11 +563,18 @@ def inference_service_manifest(
     storage_uri: pulumi.Input[str],
     canary_uris: Sequence[pulumi.Input[str]] = (),
     service_account: str,
+    prometheus_url: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """The ``serving.kserve.io/v1beta1`` InferenceService for one model."""
-    spec: dict[str, Any] = {"predictor": predictor_spec(s, mode, storage_uri, service_account)}
+    keda = uses_keda(s, mode)
+    predictor = predictor_spec(s, mode, storage_uri, service_account, name=name, namespace=namespace, prometheus_url=prometheus_url)
+    spec: dict[str, Any] = {"predictor": predictor}
     if s.canaries and mode == STANDARD:
-        spec["canary"] = canary_specs(s, canary_uris, service_account)
+        spec["canary"] = canary_specs(s, canary_uris, service_account, keda=keda)
+    # Pinned per service: KServe refuses to change a service's mode after creation.
+    annotations: dict[str, str] = {DEPLOYMENT_MODE: mode}
+    if keda:
+        annotations[AUTOSCALER_CLASS] = "keda"
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
@@ -453,8 +582,7 @@ def inference_service_manifest(
             "name": name,
             "namespace": namespace,
             "labels": {f"{LABEL_PREFIX}/model": name},
-            # Pinned per service: KServe refuses to change a service's mode after creation.
-            "annotations": {DEPLOYMENT_MODE: mode},
+            "annotations": annotations,
         },
         "spec": spec,
     }
@@ -496,6 +624,7 @@ class InferenceService(pulumi.ComponentResource):
                 gpu_pool=a.gpu_pool,
                 cached_pools=set(a.kserve.local_model_node_groups),
                 has_store=a.store is not None,
+                has_prometheus=a.prometheus is not None and a.keda is not None,
             )
 
         s = parse_args(InferenceServiceArgs, args, component="InferenceService", name=name, problems=rules)
@@ -509,13 +638,23 @@ class InferenceService(pulumi.ComponentResource):
         self.service_account, identity = self._identity(account, namespace, [*kserve.model_namespace_ready, *after])
         self.storage_uri = pulumi.Output.from_input(self._uri(s))
         canary_uris = [self._uri(c) for c in s.canaries]
+        keda = uses_keda(s, kserve.deployment_mode)
         manifest = inference_service_manifest(
-            name, namespace, s, kserve.deployment_mode, storage_uri=self.storage_uri, canary_uris=canary_uris, service_account=account
+            name,
+            namespace,
+            s,
+            kserve.deployment_mode,
+            storage_uri=self.storage_uri,
+            canary_uris=canary_uris,
+            service_account=account,
+            prometheus_url=s.prometheus.prometheus_url if keda and s.prometheus is not None else None,
         )
+        # KServe creates the ScaledObject: its CRD and KEDA's admission webhook must exist first.
+        scaler = list(s.keda.ready) if keda and s.keda is not None else []
         self.inference_service = _custom_resource(
             name,
             manifest,
-            pulumi.ResourceOptions(parent=self, depends_on=[*kserve.crds_ready, *kserve.model_namespace_ready, *identity, *after]),
+            pulumi.ResourceOptions(parent=self, depends_on=[*kserve.crds_ready, *kserve.model_namespace_ready, *scaler, *identity, *after]),
         )
         self.model_cache = self._model_cache(s, kserve, after) if s.model_cache_size else None
         self.register_outputs({"storage_uri": self.storage_uri, "namespace": namespace, "service_account": self.service_account})

@@ -101,6 +101,10 @@ class KServeArgs(KServeOptions):
     agent on their nodes). Empty: no local model cache."""
     controller_node_selector: dict[str, str] = {}
     """Where cert-manager and the KServe controller run (the system nodes); empty: any Linux node."""
+    autoscalers: SkipValidation[Sequence[pulumi.Resource]] = ()
+    """Releases whose CRDs the controller must find when it starts (KEDA's): it watches the
+    ScaledObjects it owns only if their CRD exists then (inferenceservice/controller.go
+    SetupWithManager, IsCrdAvailable). Empty: none."""
 
 
 def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
@@ -314,7 +318,7 @@ class KServe(pulumi.ComponentResource):
             values=resources_values(a),
             parent=self,
             # The chart creates the Gateway: the Gateway API CRDs and the class must exist.
-            depends_on=[ns, self.crds, self.cert_manager, *ingress_ready, *after],
+            depends_on=[ns, self.crds, self.cert_manager, *ingress_ready, *a.autoscalers, *after],
         )
         # The ClusterServingRuntimes pass the controller's admission webhook.
         self.runtimes = helm_release(
