@@ -58,9 +58,10 @@ def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[st
     if not path.exists():
         stacks = sorted(p.name.split(".")[1] for p in root.glob("Pulumi.*.yaml"))
         raise SystemExit(f"error: no stack file {path.name}; stacks: {', '.join(stacks)}")
-    document = yaml.safe_load(path.read_text()) or {}
+    from stacks.stack_file import read_stack_file
+
     config, secret_keys = {}, []
-    for key, value in (document.get("config") or {}).items():
+    for key, value in read_stack_file(path).items():
         if isinstance(value, dict) and set(value) == {"secure"}:
             config[key], value = PLACEHOLDER, None
             secret_keys.append(key)
@@ -71,9 +72,10 @@ def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[st
     return config, secret_keys
 
 
-def render(stack: str, root: Path = ROOT, mocks=None):
+def render(stack: str, root: Path = ROOT, mocks=None, recording=None):
     """Run ``__main__.py`` of ``root`` for ``stack`` under mocks (``offline.mockruntime.PlatformMocks``
-    for the stack's region unless given); return the recording."""
+    for the stack's region unless given); return the recording (``recording``, when given, holds
+    what registered even when the program raises)."""
     from offline.mockruntime import PlatformMocks, run_program
 
     config, secret_keys = stack_config(stack, root)
@@ -85,6 +87,7 @@ def render(stack: str, root: Path = ROOT, mocks=None):
         secret_keys=secret_keys,
         region=region,
         mocks=mocks or PlatformMocks(region),
+        recording=recording,
     )
 
 

@@ -245,12 +245,11 @@ def load_stack_config() -> StackConfig:
     """Read and validate the running stack's config; raise :class:`ConfigError` on any problem."""
     import pulumi
 
-    raw = {
-        key.split(":", 1)[1]: _decode(value) for key, value in pulumi.runtime.config.CONFIG.get().items() if key.startswith(f"{NAMESPACE}:")
-    }
+    every = pulumi.runtime.config.CONFIG.get()
+    raw = {key.split(":", 1)[1]: _decode(value) for key, value in every.items() if key.startswith(f"{NAMESPACE}:")}
     region = pulumi.Config("aws").get("region")
     secret_keys = {key for key in raw if pulumi.runtime.config.is_config_secret(f"{NAMESPACE}:{key}")}
-    return parse_stack_config(raw, stack=pulumi.get_stack(), region=region, secret_keys=secret_keys)
+    return parse_stack_config(raw, stack=pulumi.get_stack(), region=region, secret_keys=secret_keys, other_keys=every)
 
 
 def _decode(value: Any) -> Any:
@@ -263,23 +262,60 @@ def _decode(value: Any) -> Any:
         return value
 
 
-def parse_stack_config(raw: dict[str, Any], *, stack: str, region: str | None, secret_keys: Collection[str] | None = None) -> StackConfig:
+def parse_stack_config(
+    raw: dict[str, Any],
+    *,
+    stack: str,
+    region: str | None,
+    secret_keys: Collection[str] | None = None,
+    other_keys: Collection[str] = (),
+) -> StackConfig:
     """Validate ``raw`` (the ``ai-platform`` keys). ``secret_keys``: the keys set as Pulumi secrets (values
     such as alert receivers' URLs, read by the program, not part of the schema); None: not known, so the
-    rule that each receiver's secret is set is not checked."""
+    rule that each receiver's secret is set is not checked. ``other_keys``: every key of the stack, in
+    every namespace, checked for near misses of ours (whose blocks the program would never read)."""
     schema_keys = {f.alias or name for name, f in PlatformConfig.model_fields.items()}
     secrets = frozenset(k for k in secret_keys or () if k not in schema_keys)
+    misspelled = namespace_typo_problems(other_keys)
     try:
         platform = PlatformConfig.model_validate({k: v for k, v in raw.items() if k not in secrets})
     except ValidationError as error:
-        raise ConfigError([_problem_from(e) for e in error.errors()]) from None
+        raise ConfigError(misspelled + [_problem_from(e) for e in error.errors()]) from None
     config = StackConfig(stack=stack, region=region, platform=platform, secret_keys=None if secret_keys is None else secrets)
     from stacks.rules import cross_field_problems
 
-    problems = cross_field_problems(config)
+    problems = misspelled + cross_field_problems(config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def namespace_typo_problems(keys: Collection[str]) -> list[Problem]:
+    """Keys whose namespace is a near miss of ``ai-platform`` (``ai_platform``, ``ai-plaform``): Pulumi
+    takes them as another package's config, and the program would silently go without the block."""
+    found = []
+    for key in keys:
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE and _edit_distance(namespace.lower(), NAMESPACE) <= 2:
+            found.append(
+                Problem(
+                    (key,),
+                    f"namespace {escape(repr(namespace))} is not {NAMESPACE}, so the program never reads this key: "
+                    f"did you mean {NAMESPACE}:{escape(name)}?",
+                )
+            )
+    return found
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions."""
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        previous = current
+    return previous[-1]
 
 
 def _problem_from(error: Any) -> Problem:

@@ -8,12 +8,16 @@ spelled as camelCase config keys by :class:`stacks.errors.ConfigError`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
+
+from pydantic.alias_generators import to_camel
 
 from components.cluster.eks_cluster import problems as eks_cluster_problems
 from components.cluster.gpu_catalog import GPU_INSTANCE_TYPES, gpu_resources
 from components.cluster.gpu_node_pool import problems as gpu_pool_problems
-from components.core.problems import Problem
+from components.core.problems import Problem, escape
 from components.data.object_store import problems as object_store_problems
 from components.observability.observability import problems as observability_problems
 from stacks.config import EKS_ONLY_CLUSTER_KEYS, EXISTING_CLUSTER_VERSIONS, GpuPoolConfig, PoolStandIn, StackConfig
@@ -29,6 +33,12 @@ def cross_field_problems(config: StackConfig) -> list[Problem]:
     problems += _observability_problems(config)
     problems += _ray_problems(config)
     problems += _access_problems(config)
+    problems += _namespace_problems(config)
+    problems += _provider_name_problems(config)
+    problems += _model_source_problems(config)
+    problems += _gpu_switch_problems(config)
+    problems += _ignored_setting_problems(config)
+    problems += _region_problems(config)
     if not problems:  # the model needs a coherent config: pools that exist, sizes that parse
         from stacks.placement import placement_problems
 
@@ -37,8 +47,10 @@ def cross_field_problems(config: StackConfig) -> list[Problem]:
 
 
 def _access_problems(config: StackConfig) -> list[Problem]:
+    from components.cluster.workload_access import problems as workload_access_problems
+
     access = config.platform.access
-    problems = []
+    problems = under(("access",), workload_access_problems(access)) + _principal_problems(config)
     for key, arns, groups in (
         ("deployer_role_arns", access.deployer_role_arns, access.deployer_groups),
         ("viewer_role_arns", access.viewer_role_arns, access.viewer_groups),
@@ -50,19 +62,6 @@ def _access_problems(config: StackConfig) -> list[Problem]:
         elif arns and not groups:
             problems.append(Problem(("access", key), "needs a group to join: set the matching *Groups list"))
     return problems
-
-
-PLATFORM_NAMESPACES = (
-    "kube-system",
-    "gpu-operator",
-    "monitoring",
-    "kserve",
-    "keda",
-    "cert-manager",
-    "kuberay-operator",
-    "minio",
-    "mlflow",
-)
 
 
 def _ray_problems(config: StackConfig) -> list[Problem]:
@@ -77,14 +76,6 @@ def _ray_problems(config: StackConfig) -> list[Problem]:
         if cluster.name in seen:
             problems.append(Problem((*at, "name"), f"duplicate Ray cluster name {cluster.name!r}"))
         seen.add(cluster.name)
-        namespace = cluster.namespace or cluster.name
-        if namespace in PLATFORM_NAMESPACES:
-            problems.append(
-                Problem(
-                    (*at, "namespace" if cluster.namespace else "name"),
-                    f"namespace {namespace!r} belongs to the platform; choose another",
-                )
-            )
         if store.enabled and cluster.bucket not in store.buckets:
             problems.append(
                 Problem((*at, "bucket"), f"must be one of objectStore.buckets: {', '.join(store.buckets)} (got {cluster.bucket!r})")
@@ -104,10 +95,14 @@ def _ray_problems(config: StackConfig) -> list[Problem]:
 
 
 def _pool_stand_in(name: str | None, pools: Mapping[str, GpuPoolConfig], config: StackConfig) -> PoolStandIn | None:
-    """The configured pool ``name`` as a NodePool for the component rules (None without a pool)."""
+    """The configured pool ``name`` as a NodePool for the component rules (None without a pool); what
+    a node offers stays unknown while the pool itself has problems (a MIG profile of another GPU has
+    no devices to count)."""
     if name is None:
         return None
-    return PoolStandIn(name=name, gpu_resources=_gpu_capacity(pools.get(name), config) or {})
+    pool = pools.get(name)
+    known = pool is not None and not gpu_pool_problems(pool)
+    return PoolStandIn(name=name, gpu_resources=(_gpu_capacity(pool, config) if known else None) or {})
 
 
 def _observability_problems(config: StackConfig) -> list[Problem]:
@@ -300,3 +295,337 @@ def _gpu_operator_problems(config: StackConfig) -> list[Problem]:
             )
         )
     return problems
+
+
+# ---------------------------------------------------------------- principals
+
+
+def _principal_problems(config: StackConfig) -> list[Problem]:
+    """EKS keeps one access entry per IAM principal: a role in two lists (or twice in one) makes a second
+    entry that EKS refuses (ResourceInUseException), after the cluster exists."""
+    lists = (
+        (("cluster", "admin_role_arns"), config.platform.cluster.admin_role_arns, "cluster.adminRoleArns"),
+        (("access", "deployer_role_arns"), config.platform.access.deployer_role_arns, "access.deployerRoleArns"),
+        (("access", "viewer_role_arns"), config.platform.access.viewer_role_arns, "access.viewerRoleArns"),
+    )
+    first: dict[str, str] = {}
+    problems = []
+    for path, arns, spelled in lists:
+        for index, arn in enumerate(arns):
+            if arn in first:
+                where = "listed twice in this list" if first[arn] == spelled else f"also listed in {first[arn]}"
+                problems.append(Problem((*path, index), f"{escape(arn)} is {where}: EKS gives a role one access entry, so one list"))
+            first.setdefault(arn, spelled)
+    return problems
+
+
+# ---------------------------------------------------------------- namespaces
+
+KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+"""Namespaces every cluster has; Kubernetes keeps the ``kube-`` prefix for itself."""
+
+
+def platform_namespaces() -> dict[str, str]:
+    """Namespace -> the platform component installed there (the components' own defaults)."""
+    from components.cluster.metrics_server import MetricsServerArgs
+    from components.compute.gpu_operator import GpuOperatorArgs
+    from components.compute.kuberay_operator import KubeRayOperatorArgs
+    from components.data.model_registry import ModelRegistryArgs
+    from components.data.object_store import ObjectStoreArgs
+    from components.observability.observability import ObservabilityArgs
+    from components.serving.ingress_gateway import IngressGatewayArgs
+    from components.serving.keda import KedaArgs
+    from components.serving.kserve import KServeArgs
+
+    def default(args: type, field: str = "namespace") -> str:
+        return args.model_fields[field].default
+
+    monitoring = default(ObservabilityArgs)
+    return {
+        default(KServeArgs): "KServe",
+        default(KServeArgs, "cert_manager_namespace"): "cert-manager",
+        default(GpuOperatorArgs): "the GPU Operator",
+        default(KubeRayOperatorArgs): "the KubeRay operator",
+        default(ModelRegistryArgs): "MLflow",
+        default(ObjectStoreArgs): "MinIO",
+        monitoring: "Prometheus and Grafana",
+        f"{monitoring}-node-exporter": "the node exporter",  # Observability's host namespace
+        default(IngressGatewayArgs): "Envoy Gateway",
+        default(MetricsServerArgs): "metrics-server",
+        default(KedaArgs): "KEDA",
+    }
+
+
+def _taken(namespace: str) -> str | None:
+    """Why a workload may not create ``namespace``, or None."""
+    if namespace in KUBERNETES_NAMESPACES:
+        return f"namespace {namespace!r} is Kubernetes' own; choose another"
+    if namespace.startswith("kube-"):
+        return f"Kubernetes keeps namespaces starting with 'kube-' for itself (got {namespace!r}); choose another"
+    owner = platform_namespaces().get(namespace)
+    if owner:
+        return f"namespace {namespace!r} belongs to the platform ({owner}); choose another"
+    return None
+
+
+def _namespace_problems(config: StackConfig) -> list[Problem]:
+    """Each workload namespace is created once, by the stack, and is nobody else's."""
+    kserve = config.platform.kserve
+    model_namespace = kserve.model_namespace if kserve.enabled else None
+    problems = []
+    if model_namespace is not None and (why := _taken(model_namespace)):
+        problems.append(Problem(("kserve", "model_namespace"), why))
+    own = {c.name: i for i, c in enumerate(config.platform.ray_clusters) if c.namespace is None}
+    for index, cluster in enumerate(config.platform.ray_clusters):
+        field = "namespace" if cluster.namespace else "name"
+        namespace = cluster.namespace or cluster.name
+        why = _taken(namespace)
+        if why is None and namespace == model_namespace:
+            why = f"namespace {namespace!r} is also kserve.modelNamespace; a Ray cluster needs a namespace of its own"
+        if why is None and cluster.namespace is not None:
+            why = (
+                f"namespace {namespace!r} is rayClusters[{own[namespace]}]'s; each Ray cluster needs a namespace of its own (remove namespace)"
+                if namespace in own
+                else f"nothing in this stack creates namespace {namespace!r}: remove namespace to run in one named after the cluster"
+            )
+        if why:
+            problems.append(Problem(("ray_clusters", index, field), why))
+    return problems
+
+
+# ---------------------------------------------------------------- names the providers build
+
+AUTO_NAME_SUFFIX = 8
+"""Pulumi's auto-naming appends '-' and 7 random hex characters to a resource's logical name."""
+IAM_ROLE_MAX = 64
+ROLE_NAME_MAX = IAM_ROLE_MAX - AUTO_NAME_SUFFIX
+CLUSTER_ROLE_SUFFIXES = ("-aws-ebs-csi-driver", "-autoscaler-role", "-control-plane", "-vpc-cni", "-node")
+"""IAM roles named after the EKS cluster: EksCluster's add-on roles (``<cluster>-<addon>``), its control
+plane and node roles, the ClusterAutoscaler's (``<cluster>-autoscaler`` + ``-role``)."""
+MODEL_ROLE_SUFFIX = "-model"
+"""InferenceService's service account and its IAM role (``<model>-model``)."""
+RAY_ROLE_SUFFIX = "-ray"
+"""RayCluster's object store grant, an IAM role (``<cluster>-ray``)."""
+
+
+def _role_problem(path: tuple, name: str, suffix: str) -> list[Problem]:
+    if len(name) + len(suffix) <= ROLE_NAME_MAX:
+        return []
+    return [
+        Problem(
+            path,
+            f"too long for the IAM role {escape(name + suffix)}-<7 random characters>: IAM role names have at most "
+            f"{IAM_ROLE_MAX} characters, so this name may have at most {ROLE_NAME_MAX - len(suffix)} (got {len(name)})",
+        )
+    ]
+
+
+def _provider_name_problems(config: StackConfig) -> list[Problem]:
+    problems = _bucket_name_problems(config)
+    if not config.is_eks:
+        return problems
+    longest = max(CLUSTER_ROLE_SUFFIXES, key=len)
+    problems += _role_problem(("cluster", "name"), config.platform.cluster.name, longest)
+    problems += [
+        p
+        for i, model in enumerate(config.platform.inference_services)
+        for p in _role_problem(("inference_services", i, "name"), model.name, MODEL_ROLE_SUFFIX)
+    ]
+    if config.platform.object_store.enabled:
+        problems += [
+            p
+            for i, cluster in enumerate(config.platform.ray_clusters)
+            for p in _role_problem(("ray_clusters", i, "name"), cluster.name, RAY_ROLE_SUFFIX)
+        ]
+    return problems
+
+
+def _bucket_prefix(config: StackConfig) -> str:
+    """What the platform prefixes physical bucket names with (``ObjectStore`` makes ``<prefix>-<bucket>``)."""
+    return config.platform.object_store.bucket_prefix or config.platform.cluster.name
+
+
+def physical_buckets(config: StackConfig) -> list[str]:
+    prefix = _bucket_prefix(config)
+    return [f"{prefix}-{bucket}" for bucket in config.platform.object_store.buckets]
+
+
+def _bucket_name_problems(config: StackConfig) -> list[Problem]:
+    from components.data.bucket_names import name_problem, prefix_problem
+
+    store = config.platform.object_store
+    if not store.enabled:
+        return []
+    prefix = _bucket_prefix(config)
+    unset = "" if store.bucket_prefix else " (unset: the cluster's name)"
+    if why := prefix_problem(prefix):
+        return [Problem(("object_store", "bucket_prefix"), f"{escape(why)}: physical names are <bucketPrefix>-<bucket>{unset}")]
+    return [
+        Problem(
+            ("object_store", "buckets", i),
+            f"{escape(why)}: physical names are <bucketPrefix>-<bucket>; shorten the bucket or set objectStore.bucketPrefix{unset}",
+        )
+        for i, name in enumerate(physical_buckets(config))
+        if (why := name_problem(name))
+    ]
+
+
+# ---------------------------------------------------------------- model sources
+
+
+def _model_source_problems(config: StackConfig) -> list[Problem]:
+    """An ``s3://`` model is read with the credentials of the store's grant: only its buckets open."""
+    problems = []
+    for index, model in enumerate(config.platform.inference_services):
+        entries = [((), model.storage_uri)] + [(("canaries", i), c.storage_uri) for i, c in enumerate(model.canaries)]
+        for at, uri in entries:
+            if uri and (why := _outside_the_store(uri, config)):
+                problems.append(Problem(("inference_services", index, *at, "storage_uri"), why))
+    return problems
+
+
+def _outside_the_store(uri: str, config: StackConfig) -> str | None:
+    if not uri.startswith("s3://") or uri == "s3://":
+        return None
+    bucket = uri.removeprefix("s3://").split("/")[0]
+    if not config.platform.object_store.enabled:
+        return f"s3://{escape(bucket)}: a model reads S3 with the object store's credentials; enable objectStore or use another scheme"
+    buckets = physical_buckets(config)
+    if bucket in buckets:
+        return None
+    return (
+        f"the model may read only the object store's buckets ({', '.join(buckets)}); s3://{escape(bucket)} would be "
+        "refused at download: copy the model there, or give modelPath"
+    )
+
+
+# ---------------------------------------------------------------- switches GPU scheduling needs
+
+
+def _gpu_switch_problems(config: StackConfig) -> list[Problem]:
+    pools = config.platform.gpu_pools
+    if not pools:
+        return []
+    problems = []
+    if not config.platform.gpu_operator.enabled:
+        problems.append(
+            Problem(
+                ("gpu_operator", "enabled"),
+                "must be true while gpuPools are configured: the AL2023 NVIDIA AMI brings the driver but no device "
+                "plugin, so without the GPU Operator no node offers nvidia.com/gpu and every GPU pod stays Pending",
+            )
+        )
+    scaling = [f"gpuPools[{i}] ({p.name}: {p.min_size}-{p.max_size})" for i, p in enumerate(pools) if p.min_size != p.max_size]
+    if config.is_eks and not config.platform.cluster_autoscaler.enabled and scaling:
+        problems.append(
+            Problem(
+                ("cluster_autoscaler", "enabled"),
+                f"must be true while GPU pools scale: nothing else grows {', '.join(scaling)} beyond its desiredSize, "
+                "so pods wait for nodes that never come; or fix each pool's size (minSize = desiredSize = maxSize)",
+            )
+        )
+    return problems
+
+
+# ---------------------------------------------------------------- settings the selected mode ignores
+
+SWITCHED_SECTIONS = (
+    ("gpu_operator",),
+    ("cluster_autoscaler",),
+    ("metrics_server",),
+    ("object_store",),
+    ("model_registry",),
+    ("observability",),
+    ("kserve",),
+    ("kserve", "ingress_gateway"),
+)
+"""Sections with an ``enabled`` switch: their other keys do nothing while it is off."""
+
+
+def _section(config: StackConfig, path: tuple[str, ...]) -> Any:
+    node: Any = config.platform
+    for part in path:
+        node = getattr(node, part)
+    return node
+
+
+def _set_keys(section: Any) -> list[str]:
+    """Keys the stack file set in ``section`` (not those left at their defaults), but its switch."""
+    return sorted(k for k in section.model_fields_set if k != "enabled")
+
+
+def _ignored_setting_problems(config: StackConfig) -> list[Problem]:
+    problems = []
+    for path in SWITCHED_SECTIONS:
+        section = _section(config, path)
+        if not section.enabled:
+            dotted = ".".join(to_camel(p) for p in path)
+            problems += [
+                Problem((*path, key), f"ignored while {dotted}.enabled is false: remove it, or enable {dotted}")
+                for key in _set_keys(section)
+            ]
+    if not config.is_eks and config.platform.cluster_autoscaler.enabled:
+        problems += [
+            Problem(("cluster_autoscaler", key), "the cluster-autoscaler runs only with cluster.provider 'eks'; remove it")
+            for key in _set_keys(config.platform.cluster_autoscaler)
+        ]
+    return problems + _mode_problems(config)
+
+
+def _mode_problems(config: StackConfig) -> list[Problem]:
+    """Keys that only one backend, database or KServe setup reads."""
+    store, registry, kserve = config.platform.object_store, config.platform.model_registry, config.platform.kserve
+    problems = []
+    backend = store.backend or ("s3" if config.is_eks else "minio")
+    if store.enabled and backend == "s3" and "storage_size" in store.model_fields_set:
+        problems.append(Problem(("object_store", "storage_size"), "sizes MinIO's volume (backend 'minio'); S3 has no size: remove it"))
+    database = registry.database or ("rds" if config.is_eks else "in-cluster")
+    if registry.enabled and database == "rds" and "database_storage_size" in registry.model_fields_set:
+        problems.append(
+            Problem(
+                ("model_registry", "database_storage_size"),
+                "sizes the in-cluster database's volume (database 'in-cluster'); RDS storage is not set here: remove it",
+            )
+        )
+    if registry.enabled and database == "in-cluster" and "multi_az" in registry.model_fields_set:
+        problems.append(
+            Problem(("model_registry", "multi_az"), "applies only to database 'rds'; the in-cluster database has one replica: remove it")
+        )
+    if kserve.enabled:
+        problems += _kserve_mode_problems(config)
+    return problems
+
+
+def _kserve_mode_problems(config: StackConfig) -> list[Problem]:
+    kserve = config.platform.kserve
+    problems = []
+    gateway = kserve.gateway is not None or kserve.ingress_gateway.enabled
+    if "ingress_domain" in kserve.model_fields_set and kserve.deployment_mode == "Standard" and not gateway:
+        problems.append(
+            Problem(
+                ("kserve", "ingress_domain"),
+                "names the hosts of the gateway's routes, and there is no gateway: set kserve.ingressGateway.enabled or kserve.gateway, or remove it",
+            )
+        )
+    if "local_model_cache_size" in kserve.model_fields_set and not kserve.local_model_pools:
+        problems.append(
+            Problem(
+                ("kserve", "local_model_cache_size"),
+                "sizes the cache of kserve.localModelPools, which lists no pool: remove it or list pools",
+            )
+        )
+    return problems
+
+
+# ---------------------------------------------------------------- region
+
+AWS_REGION = re.compile(
+    r"^[a-z]{2}(-(gov|iso|isob|isoe|isof))?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9][0-9]?$"
+)
+"""AWS region codes: area, optional partition, direction, number (us-west-2, us-gov-west-1, ap-southeast-5)."""
+
+
+def _region_problems(config: StackConfig) -> list[Problem]:
+    if config.region is None or AWS_REGION.match(config.region):
+        return []
+    return [Problem(("aws:region",), f"must be an AWS region such as us-west-2 (got {escape(repr(config.region))})")]

@@ -137,11 +137,16 @@ def test_ray_cluster_names_are_unique():
     "namespace", ["kube-system", "gpu-operator", "monitoring", "kserve", "cert-manager", "kuberay-operator", "minio", "mlflow"]
 )
 def test_ray_cluster_stays_out_of_platform_namespaces(namespace):
-    message = f"namespace {namespace!r} belongs to the platform; choose another"
-    assert only(ray({"name": "train", "namespace": namespace})) == ("ai-platform:rayClusters[0].namespace", message)
-    if namespace != "kube-system":  # a Ray cluster name must be a DNS-1035 label; kube-system is one too
-        assert only(ray({"name": namespace})) == ("ai-platform:rayClusters[0].name", message)
-    assert problems(ray({"name": namespace, "namespace": "training"})) == {}
+    owner = "is Kubernetes' own" if namespace == "kube-system" else "belongs to the platform"
+    key, message = only(ray({"name": "train", "namespace": namespace}))
+    assert key == "ai-platform:rayClusters[0].namespace"
+    assert message.startswith(f"namespace {namespace!r} {owner}") and message.endswith("; choose another")
+    assert only(ray({"name": namespace})) == ("ai-platform:rayClusters[0].name", message)
+    # an explicit namespace must be one the stack creates: none but the cluster's own
+    assert only(ray({"name": namespace, "namespace": "training"})) == (
+        "ai-platform:rayClusters[0].namespace",
+        "nothing in this stack creates namespace 'training': remove namespace to run in one named after the cluster",
+    )
 
 
 def test_ray_bucket_must_be_one_of_the_stores_buckets():
@@ -157,7 +162,7 @@ def test_ray_bucket_must_be_one_of_the_stores_buckets():
         "must be one of objectStore.buckets: models (got 'datasets')",
     )
     # no store, nothing to check against
-    assert problems(ray({"name": "train"}, objectStore={"enabled": False, "buckets": ["models"]}, modelRegistry={"enabled": False})) == {}
+    assert problems(ray({"name": "train"}, objectStore={"enabled": False}, modelRegistry={"enabled": False})) == {}
 
 
 def test_ray_worker_group_names_an_existing_gpu_pool():
@@ -263,8 +268,11 @@ def test_inference_service_model_path_needs_the_object_store():
         "ai-platform:inferenceServices[0].modelPath",
         "needs the object store that holds the models bucket",
     )
-    uri = {"name": "iris", "modelFormat": "sklearn", "storageUri": "s3://elsewhere/iris"}
+    uri = {"name": "iris", "modelFormat": "sklearn", "storageUri": "https://models.example.com/iris.joblib"}
     assert problems(serving(uri, **no_store)) == {}
+    # s3:// is read with the store's credentials: without a store there are none
+    s3 = {**uri, "storageUri": "s3://elsewhere/iris"}
+    assert only(serving(s3, **no_store))[0] == "ai-platform:inferenceServices[0].storageUri"
 
 
 def test_inference_service_component_problems_are_spelled_in_camel_case():
@@ -314,7 +322,7 @@ def test_gpu_pool_names_are_unique():
 def test_a_mig_profile_needs_the_operator_and_a_mig_strategy():
     pools = [{"name": "mig", "instanceTypes": ["p5.48xlarge"], "migProfile": "all-1g.10gb"}]
     found = problems(with_(EKS, gpuPools=pools, gpuOperator={"enabled": False}))
-    assert found["ai-platform:gpuOperator.enabled"] == ["must be true when a GPU pool sets migProfile (the MIG manager applies it)"]
+    assert "must be true when a GPU pool sets migProfile (the MIG manager applies it)" in found["ai-platform:gpuOperator.enabled"]
     found = problems(with_(EKS, gpuPools=pools, gpuOperator={"migStrategy": "none"}))
     assert found == {"ai-platform:gpuOperator.migStrategy": ["must be 'single' or 'mixed' when a GPU pool sets migProfile (got 'none')"]}
     assert problems(with_(EKS, gpuPools=pools, gpuOperator={"migStrategy": "single"})) == {}

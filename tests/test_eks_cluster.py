@@ -178,7 +178,8 @@ def test_bad_input_is_refused_before_anything_registers():
     assert {str(p) for p in raised.value.problems} == {
         "kubernetes_version: EKS standard support covers 1.34, 1.35, 1.36, 1.37 (got '1.30')",
         "vpc.cidr: prefix must be /16 to /20 (got /24)",
-        "endpoint.public_access_cidrs: 0.0.0.0/0 opens the API to the internet; list your own ranges or set public_access: false",
+        "endpoint.public_access_cidrs: these ranges together cover 0.0.0.0/0 and open the API to the whole internet; "
+        "list your own ranges or set public_access: false",
         "system_node_group.desired_size: must be >= min_size (3) (got 2)",
     }
 

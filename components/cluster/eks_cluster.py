@@ -161,9 +161,20 @@ def endpoint_problems(endpoint: EndpointOptions) -> list[Problem]:
         return []
     if not endpoint.public_access_cidrs:
         return [Problem(path, "list the source CIDRs allowed on the public endpoint (required with {public_access}: true)")]
-    if any(ipaddress.IPv4Network(c).prefixlen == 0 for c in endpoint.public_access_cidrs):
-        return [Problem(path, "0.0.0.0/0 opens the API to the internet; list your own ranges or set {public_access}: false")]
+    if covers_the_internet(endpoint.public_access_cidrs):
+        return [
+            Problem(
+                path,
+                "these ranges together cover 0.0.0.0/0 and open the API to the whole internet; list your own ranges or set {public_access}: false",
+            )
+        ]
     return []
+
+
+def covers_the_internet(cidrs: Sequence[str]) -> bool:
+    """Whether the ranges together are every IPv4 address (two /1 halves are as open as 0.0.0.0/0)."""
+    merged = list(ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in cidrs))
+    return merged == [ipaddress.IPv4Network("0.0.0.0/0")]
 
 
 def kubeconfig_json(name: str, endpoint: str, ca_data: str, region: str) -> str:

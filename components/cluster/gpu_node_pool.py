@@ -13,7 +13,7 @@ from pydantic import Field, SkipValidation
 from ..core.args import Options, parse_args
 from ..core.contracts import EksClusterLike
 from ..core.problems import InputError, Problem
-from ..core.types import InstanceType, LabelKey
+from ..core.types import InstanceType, LabelKey, LabelValue
 from ..core.util import GPU_TOLERATION, LABEL_PREFIX
 from .gpu_catalog import GPU_FAMILIES, GPU_INSTANCE_TYPES, GpuInstanceType, gpu_resources, mig_profiles
 from .node_launch_template import node_launch_template
@@ -68,7 +68,7 @@ class GpuNodePoolOptions(Options):
     """mig-parted config applied to the pool's nodes, e.g. ``all-1g.10gb`` or ``all-balanced``; unset: MIG off."""
     time_slicing_replicas: int | None = Field(default=None, ge=2, le=64)
     """Share each GPU (or MIG device) between this many pods; unset: no sharing."""
-    labels: dict[LabelKey, str] = {}
+    labels: dict[LabelKey, LabelValue] = {}
     """Extra node labels."""
     autoscaler_owns_desired_size: bool = True
     """Ignore desired-size drift so ``pulumi up`` never undoes the cluster-autoscaler's work."""
@@ -86,7 +86,7 @@ class GpuNodePoolArgs(GpuNodePoolOptions):
 def problems(options: GpuNodePoolOptions) -> list[Problem]:
     """What EKS, the catalog or the GPU Operator would reject about a pool; pure, so stack config
     validation runs it too."""
-    found = size_problems(options)
+    found = size_problems(options) + label_problems(options.labels)
     unknown = [
         Problem(
             ("instance_types", position),
@@ -102,6 +102,43 @@ def problems(options: GpuNodePoolOptions) -> list[Problem]:
     if len(gpus) > 1:
         return [*found, Problem(("instance_types",), f"all types of a pool must carry the same GPU model (got {', '.join(sorted(gpus))})")]
     return found + _mig_problems(options, types) + _efa_problems(options, types)
+
+
+KUBELET_LABEL_PREFIXES = ("node.kubernetes.io", "kubelet.kubernetes.io")
+"""The only kubernetes.io namespaces a kubelet may label its own node with (the NodeRestriction
+admission plugin; ``--node-labels`` with any other kubernetes.io or k8s.io key stops the kubelet)."""
+KUBELET_OWN_LABELS = ("node.kubernetes.io/instance-type",)
+"""Labels the kubelet sets itself from the instance."""
+
+
+def label_problems(labels: Mapping[str, str]) -> list[Problem]:
+    """Extra node labels that the kubelet refuses, or that override a label the platform, the GPU
+    Operator or the kubelet sets and its selectors rely on."""
+    found = []
+    for key in labels:
+        prefix = key.rpartition("/")[0]
+        if prefix == LABEL_PREFIX:
+            what = "the label the platform's node selectors use" if key == f"{LABEL_PREFIX}/pool" else "the platform's own"
+            found.append(Problem(("labels", key), f"{LABEL_PREFIX}/ labels are the platform's: {key} is {what}; choose another key"))
+        elif prefix == "nvidia.com" or prefix.endswith(".nvidia.com"):
+            found.append(
+                Problem(
+                    ("labels", key),
+                    "nvidia.com/ labels belong to the GPU Operator (MIG, time-slicing, feature discovery); set {mig_profile} or {time_slicing_replicas} instead",
+                )
+            )
+        elif _reserved_for_kubernetes(prefix) and (prefix not in KUBELET_LABEL_PREFIXES or key in KUBELET_OWN_LABELS):
+            found.append(
+                Problem(
+                    ("labels", key),
+                    f"kubernetes.io and k8s.io label keys are reserved for Kubernetes (a node may only set {', '.join(p + '/' for p in KUBELET_LABEL_PREFIXES)} keys); choose a prefix of your own",
+                )
+            )
+    return found
+
+
+def _reserved_for_kubernetes(prefix: str) -> bool:
+    return any(prefix == domain or prefix.endswith(f".{domain}") for domain in ("kubernetes.io", "k8s.io"))
 
 
 def size_problems(group: Any) -> list[Problem]:

@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 from pydantic import SkipValidation
 
 from ..core.args import Options, parse_args
+from ..core.problems import Problem, escape
 from ..core.types import matches
 from ..core.util import explicit_depends_on
 
@@ -53,6 +54,28 @@ class WorkloadAccessArgs(WorkloadAccessOptions):
     """Namespaces of the models and Ray clusters."""
 
 
+def problems(options: WorkloadAccessOptions) -> list[Problem]:
+    """Groups that would bind a role to Kubernetes' own users, or to one group twice; pure, so stack
+    config validation runs it too."""
+    found = []
+    first: dict[str, str] = {}
+    for key in ("deployer_groups", "viewer_groups"):
+        for index, group in enumerate(getattr(options, key)):
+            if group.startswith("system:"):
+                found.append(
+                    Problem(
+                        (key, index),
+                        f"{escape(repr(group))}: 'system:' groups are Kubernetes' own (system:masters, every authenticated "
+                        "user, every service account; EKS access entries refuse them); name a group of your identity provider",
+                    )
+                )
+            elif group in first:
+                where = "twice" if first[group] == key else f"in both {{{first[group]}}} and {{{key}}}: a group gets one role"
+                found.append(Problem((key, index), f"{escape(repr(group))} is listed {where}"))
+            first.setdefault(group, key)
+    return found
+
+
 def deployer_rules() -> list[dict[str, Any]]:
     return [{**rule, "verbs": WRITE} for rule in WORKLOADS] + [{**rule, "verbs": READ} for rule in OBSERVED]
 
@@ -63,7 +86,7 @@ def viewer_rules() -> list[dict[str, Any]]:
 
 class WorkloadAccess(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadAccessArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
-        a = parse_args(WorkloadAccessArgs, args, component="WorkloadAccess", name=name)
+        a = parse_args(WorkloadAccessArgs, args, component="WorkloadAccess", name=name, problems=problems)
         super().__init__("aiplatform:index:WorkloadAccess", name, None, opts)
         self._after = explicit_depends_on(opts)  # the namespaces must exist first
         roles = ((DEPLOYER_ROLE, deployer_rules(), a.deployer_groups), (VIEWER_ROLE, viewer_rules(), a.viewer_groups))

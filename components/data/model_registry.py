@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, SkipValidation
+from pydantic import AfterValidator, Field, SkipValidation
 
 from .. import versions
 from ..core.args import Options, parse_args
@@ -26,7 +26,7 @@ from ..core.contracts import DatabaseConnection, DatabaseKind, EksClusterLike, K
 from ..core.namespace import platform_namespace
 from ..core.network_policy import AWS_APIS, Allow, Isolation
 from ..core.problems import Problem
-from ..core.types import Name, matches
+from ..core.types import MoreThanZero, Name, matches
 from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, output_fields
 
 PORT = 5000
@@ -46,6 +46,13 @@ ISOLATION = Isolation(
 )
 
 
+def _holds_wal(size: str) -> str:
+    """PostgreSQL keeps up to ``max_wal_size`` (1GB by default) of WAL: a smaller volume fills with it."""
+    if size.endswith("Mi") and int(size[:-2]) < 1024:
+        raise ValueError(f"must be at least 1Gi: PostgreSQL alone keeps up to 1GB of WAL (got {size!r})")
+    return size
+
+
 class ModelRegistryOptions(Options):
     """What a caller or a stack file sets for the model registry (``modelRegistry``)."""
 
@@ -57,7 +64,9 @@ class ModelRegistryOptions(Options):
     """RDS standby in a second AZ (``rds``)."""
     workers: int = Field(default=2, ge=1, le=16)
     """Server worker processes."""
-    database_storage_size: Annotated[str, matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 10Gi")] = "10Gi"
+    database_storage_size: Annotated[
+        str, matches(re.compile(r"^\d+(Mi|Gi|Ti)$"), "a size such as 10Gi"), MoreThanZero, AfterValidator(_holds_wal)
+    ] = "10Gi"
     """Volume of the in-cluster database (``in-cluster``)."""
     protect: bool | None = None
     """Protect the database from deletion and keep it on destroy; unset: decided by context, on

@@ -23,7 +23,7 @@ from ..core.args import Options, parse_args
 from ..core.contracts import ACCESS_KEY_ID, SECRET_ACCESS_KEY, EksClusterLike, StoreAccess
 from ..core.network_policy import Allow, Isolation
 from ..core.problems import Problem, escape
-from ..core.types import Name, matches
+from ..core.types import MoreThanZero, Name, matches
 from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class ObjectStoreOptions(Options):
     the component's name for other callers."""
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
     """Days a replaced object version is kept before expiry."""
-    storage_size: Annotated[str, matches(SIZE, "a size such as 50Gi")] = "50Gi"
+    storage_size: Annotated[str, matches(SIZE, "a size such as 50Gi"), MoreThanZero] = "50Gi"
     """MinIO's persistent volume size (backend ``minio``)."""
     protect: bool | None = None
     """Protect buckets, KMS key and MinIO's volume from deletion and keep them on destroy; unset:

@@ -22,7 +22,7 @@ from ..core.helm import helm_release
 from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, WEBHOOK_CALLS, Allow, Isolation
 from ..core.problems import InputError, Problem
-from ..core.types import Name, matches
+from ..core.types import MoreThanZero, Name, matches
 from ..core.util import explicit_depends_on
 from .alert_rules import KSERVE_LATENCY_BUCKETS, POOL_NAME, VLLM_FIRST_TOKEN_BUCKETS, RequestErrors, RuleSettings, prometheus_rules
 from .dashboards import SIDECAR_LABEL, rendered_dashboards
@@ -79,9 +79,9 @@ class AlertReceiver(Options):
 class ObservabilityOptions(Options):
     """What a caller or a stack file sets for monitoring (``observability``)."""
 
-    prometheus_retention: Annotated[str, matches(RETENTION, "a Prometheus duration such as 15d")] = "15d"
+    prometheus_retention: Annotated[str, matches(RETENTION, "a Prometheus duration such as 15d"), MoreThanZero] = "15d"
     """How long Prometheus keeps samples."""
-    prometheus_storage_size: Annotated[str, matches(STORAGE_SIZE, "<n>Gi or <n>Ti, such as 50Gi")] = "50Gi"
+    prometheus_storage_size: Annotated[str, matches(STORAGE_SIZE, "<n>Gi or <n>Ti, such as 50Gi"), MoreThanZero] = "50Gi"
     """Prometheus' persistent volume; 85% of it caps the TSDB size."""
     storage_class: str | None = None
     """StorageClass of the Prometheus volume; unset: the cluster default."""

@@ -228,6 +228,8 @@ def _source_problems(path: tuple, entry: InferenceServiceOptions | CanaryArgs, h
     if model_path is not None:
         if not model_path.strip("/"):
             return [Problem((*path, "model_path"), "must name a path in the models bucket")]
+        if _URI_SCHEME.match(model_path):
+            return [Problem((*path, "model_path"), _path_is_uri(model_path))]
         if not has_store:
             return [Problem((*path, "model_path"), "needs the object store that holds the models bucket")]
         return []
@@ -258,7 +260,7 @@ def _quantity_problem(field: str, value: Any) -> list[Problem]:
 
 
 def _resource_problems(s: InferenceServiceOptions, pool: str | None, capacity: Mapping[str, int] | None) -> list[Problem]:
-    problems = _quantity_problem("cpu", s.cpu) + _quantity_problem("memory", s.memory)
+    problems = _quantity_problem("cpu", s.cpu) + _quantity_problem("memory", s.memory) or _memory_unit_problem(s.memory)
     gpus, resource = s.gpus, s.gpu_resource
     if gpus < 0:
         return [*problems, Problem(("gpus",), f"must be 0 or more (got {gpus})")]
@@ -722,3 +724,26 @@ class InferenceService(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
+
+
+# ---------------------------------------------------------------- paths that are URIs, memory without a unit
+
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _path_is_uri(model_path: str) -> str:
+    return (
+        f"is a path inside the models bucket, not a URI (got {_lit(model_path)}): give the path without scheme and "
+        "bucket, or set {storage_uri} instead"
+    )
+
+
+_BYTES_WITHOUT_UNIT = re.compile(r"^[0-9.]+m?$")
+_ONE_MIB = 1024 * 1024
+
+
+def _memory_unit_problem(memory: str) -> list[Problem]:
+    """A memory quantity without a unit counts bytes (``m``: thousandths of one): under 1Mi no container starts."""
+    if _BYTES_WITHOUT_UNIT.match(memory) and float(memory.rstrip("m")) / (1000 if memory.endswith("m") else 1) < _ONE_MIB:
+        return [Problem(("memory",), f"{_lit(memory)} is less than 1Mi of bytes: add a unit, e.g. '{_esc(memory.rstrip('m'))}Mi' or 'Gi'")]
+    return []

@@ -23,7 +23,7 @@ from ..core.helm import helm_release
 from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, AWS_APIS, WEBHOOK_CALLS, Allow, Isolation
 from ..core.problems import Problem
-from ..core.types import Name, Size
+from ..core.types import DnsName, Name, Size
 from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on
 
 CERT_MANAGER_ISOLATION = Isolation(ingress=[Allow("anywhere", (10250,), f"cert-manager's webhook: {WEBHOOK_CALLS}")], egress=[API_SERVER])
@@ -77,7 +77,7 @@ class KServeOptions(Options):
     """Gateway API Gateway (``namespace/name``) the InferenceServices' HTTPRoutes attach to; the
     Gateway API CRDs and the Gateway must exist. Standard-mode canaries split traffic only through
     these routes. Unset: no Ingress or HTTPRoute; models are reachable in the cluster only."""
-    ingress_domain: str = "example.com"
+    ingress_domain: DnsName = "example.com"
     """Domain of the hostnames KServe gives the routes when there is a gateway."""
     model_namespace: Name = "models"
     """Namespace created for InferenceServices: restricted Pod Security, ingress denied except from
