@@ -10,7 +10,8 @@ Helm SDK renders it from the chart cache, see ``offline/charts.py``; skipped, wi
 when the cache is empty) and ``graph.mmd`` /
 ``graph.dot`` / ``graph.svg`` (the components and what each waits for, see ``offline/graph.py``;
 the SVG when Graphviz is installed) and ``placement.txt`` / ``placement.json`` (where every pod
-lands, see ``offline/scheduling.py``), then prints a summary and the placement table.
+lands, see ``offline/scheduling.py``) and ``reachability.md`` / ``reachability.json`` (who reaches
+whom under the NetworkPolicies, see ``offline/reachability.py``), then prints a summary and the placement table.
 No cloud credentials, Pulumi CLI or cluster needed; the output is byte-identical between runs.
 """
 
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-    from offline import deploy_time, scheduling
+    from offline import deploy_time, reachability, scheduling
     from stacks.errors import ConfigError
 
     started = time.perf_counter()
@@ -221,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     objects = [o for group in kubernetes_objects(recording).values() for o in group]
     placement_text, placement_data = scheduling.report(options.stack, objects, options.root, expansions)
     scheduling.write(out, placement_text, placement_data)
+    reachability.write(out, options.stack)
     print(summary(recording))
     print()
     print(deploy_time.report(recording))

@@ -63,7 +63,12 @@ def test_api_server_reaches_it_and_it_reaches_the_kubelets(rendered, stack):
     anywhere = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
     assert {"from": anywhere, "ports": [{"protocol": "TCP", "port": 10250}]} in workload["ingress"]
     assert {"to": anywhere, "ports": [{"protocol": "TCP", "port": 10250}]} in workload["egress"]
-    assert {"to": anywhere, "ports": [{"protocol": "TCP", "port": 443}]} in workload["egress"]
+    # The API server where the stack's cluster says it is: kube-apiserver's 6443 on kind, the
+    # kubernetes Service's ClusterIP range on 443 on EKS.
+    api_server = {"dev": {"to": anywhere, "ports": [{"protocol": "TCP", "port": 6443}]}}.get(
+        stack, {"to": [{"ipBlock": {"cidr": "172.20.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    )
+    assert api_server in workload["egress"]
     (namespace,) = [
         o
         for objects in kubernetes_objects(recording).values()

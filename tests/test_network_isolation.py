@@ -104,18 +104,75 @@ def test_prometheus_may_scrape_every_namespace(rendered, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_mlflow_is_reachable_from_ray_and_serving_namespaces_only_on_its_port(rendered, stack):
-    specs = _policies(rendered(stack))["mlflow"]
+def test_mlflow_admits_only_the_ray_namespaces_on_its_port(rendered, stack):
+    """MLflow has no authentication: the Ray clusters' namespaces (labelled by RayCluster) may
+    reach it, on 5000 only; the models' namespace (KServe downloads from the store) may not."""
+    recording = rendered(stack)
+    specs = _policies(recording)["mlflow"]
+    clients = {"namespaceSelector": {"matchLabels": {"ai-platform.io/mlflow-client": "true"}}}
     platform = {"namespaceSelector": {"matchLabels": {PLATFORM_LABEL: "true"}}}
-    assert platform in _ingress_sources(specs, 5000)
-    assert platform not in _ingress_sources(specs, 22), "only the tracking port is open to other namespaces"
-    ray_and_models = [
-        n["metadata"]["name"] for n in _objects(rendered(stack), "Namespace") if n["metadata"]["name"] in ("models", "ray-dev", "training")
-    ]
-    assert len(ray_and_models) == 2
-    for name in ray_and_models:
-        egress = _policies(rendered(stack))[name]["allow-workload"]["egress"]
-        assert any(5000 in [p["port"] for p in rule.get("ports", [])] and rule["to"] == [platform] for rule in egress), name
+    assert clients in _ingress_sources(specs, 5000)
+    assert platform not in _ingress_sources(specs, 5000)
+    assert clients not in _ingress_sources(specs, 22), "only the tracking port"
+    labelled = {
+        n["metadata"]["name"] for n in _objects(recording, "Namespace") if n["metadata"]["labels"].get("ai-platform.io/mlflow-client")
+    }
+    assert labelled == {"dev": {"ray-dev"}, "prod": {"training"}}[stack]
+    models_egress = _policies(recording)["models"]["allow-workload"]["egress"]
+    assert all(5000 not in [p["port"] for p in rule.get("ports", [])] for rule in models_egress)
+
+
+POD_IDENTITY_AGENT = [
+    {"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": [{"protocol": "TCP", "port": 80}]},
+    {"to": [{"ipBlock": {"cidr": "fd00:ec2::23/128"}}], "ports": [{"protocol": "TCP", "port": 80}]},
+]
+
+
+def test_prod_namespaces_with_pod_identity_reach_the_agent(rendered):
+    """Every isolated namespace where a service account has a Pod Identity association lets its
+    pods reach the agent (IPv4 and IPv6, port 80), and no other namespace gets the policy."""
+    recording = rendered("prod")
+    associated = {r.inputs["namespace"] for r in recording.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")}
+    isolated = set(_policies(recording))
+    assert {"mlflow", "training", "models"} <= associated & isolated
+    with_agent = {
+        namespace
+        for namespace, specs in _policies(recording).items()
+        for name, spec in specs.items()
+        if name.startswith("allow-pod-identity-agent-") and spec["egress"] == POD_IDENTITY_AGENT and spec["policyTypes"] == ["Egress"]
+    }
+    assert with_agent == associated & isolated
+
+
+def test_dev_has_no_pod_identity_policy(rendered):
+    assert not any(name.startswith("allow-pod-identity-agent") for specs in _policies(rendered("dev")).values() for name in specs)
+
+
+def _api_server_rules(specs: dict) -> list[dict]:
+    return [rule for rule in specs["allow-workload"]["egress"] if any("ipBlock" in peer for peer in rule["to"])]
+
+
+def test_the_api_server_allow_is_the_clusters_own(rendered):
+    """kind: kube-apiserver's 6443 (after the Service's DNAT); EKS: 443 at the Service's ClusterIP
+    range (the VPC CNI matches before DNAT) or the VPC."""
+    dev = _api_server_rules(_policies(rendered("dev"))["gpu-operator"])
+    assert dev == [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 6443}]}]
+    prod = _api_server_rules(_policies(rendered("prod"))["gpu-operator"])
+    vpc = "10.40.0.0/16"  # Pulumi.prod.yaml, cluster.vpc.cidr
+    assert [rule["to"][0]["ipBlock"]["cidr"] for rule in prod] == ["10.100.0.0/16", "172.20.0.0/16", vpc]
+    assert all(rule["ports"] == [{"protocol": "TCP", "port": 443}] for rule in prod)
+
+
+def test_prod_turns_network_policy_enforcement_on(rendered):
+    """The VPC CNI add-on enforces NetworkPolicies only with ``enableNetworkPolicy: "true"`` (a
+    string; off by default), through its node agent container, which must stay enabled."""
+    import json
+
+    addons = [r for r in rendered("prod").of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "vpc-cni"]
+    assert len(addons) == 1
+    values = json.loads(addons[0].inputs["configurationValues"])
+    assert values["enableNetworkPolicy"] == "true"
+    assert values.get("nodeAgent", {}).get("enabled", True) is True
 
 
 def test_prod_inference_traffic_comes_in_through_the_ingress_gateway(rendered):

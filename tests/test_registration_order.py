@@ -133,7 +133,7 @@ def test_model_registry_kubernetes_children_use_the_clusters_provider_and_wait_f
     nodes = prod.named("aws:eks/nodeGroup:NodeGroup", "ai-prod-system")
     assert registry.providers == [] and registry.dependencies == []
     children = [r for r in prod.registrations if r.parent == registry.urn and r.type.startswith("kubernetes:")]
-    assert len(children) == 8
+    assert len(children) == 9  # with the NetworkPolicy to the Pod Identity agent
     for r in children:
         assert r.provider == provider.urn, r.urn
         assert nodes.urn in r.dependencies, r.urn

@@ -8,12 +8,15 @@ interchangeable.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel
+
+from ..core.network_policy import ClusterNetwork
 
 if TYPE_CHECKING:
     from .gpu_node_pool import GpuNodePool, GpuNodePoolOptions
@@ -54,6 +57,8 @@ class EksClusterBase(pulumi.ComponentResource):
     workload_ready: list[pulumi.Resource]
     """Wait for these before installing anything that runs pods (system nodes and DNS; nothing for
     an existing cluster)."""
+    network: ClusterNetwork
+    """Where its pods reach the API server (NetworkPolicies resolve ``API_SERVER`` with it)."""
     vpc_cni: pulumi.Resource
     """What new nodes wait for: the CNI add-on (an existing cluster's CNI already runs, so the
     component itself)."""
@@ -76,6 +81,7 @@ class EksClusterBase(pulumi.ComponentResource):
                 "workload_identity": self.workload_identity,
                 "kubernetes_version": self.kubernetes_version,
                 "tags": self.tags,
+                "network": dataclasses.asdict(self.network),
                 **more,
             }
         )

@@ -16,6 +16,7 @@ from pydantic import Field
 from .. import versions
 from ..core.args import Options, parse_args
 from ..core.contracts import EksClusterLike
+from ..core.network_policy import Allow, ClusterNetwork, register_cluster_network
 from ..core.problems import Problem, escape
 from ..core.types import Cidr, InstanceType, RoleArn, matches
 from ..core.util import LABEL_PREFIX, assume_role_policy
@@ -42,6 +43,14 @@ EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "ek
 EKS_ADDONS: tuple[EksAddon, ...] = get_args(EksAddon)
 ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 CONTROL_PLANE_LOG_TYPES: tuple[ControlPlaneLog, ...] = get_args(ControlPlaneLog)
+EKS_SERVICE_CIDRS = ("10.100.0.0/16", "172.20.0.0/16")
+"""Where EKS puts the Service ClusterIPs when the cluster sets none (API reference,
+KubernetesNetworkConfigRequest.serviceIpv4Cidr: "either the 10.100.0.0/16 or 172.20.0.0/16")."""
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
+"""The vpc-cni add-on's configuration values: enforce NetworkPolicies, which the add-on leaves off
+(chart aws-vpc-cni v1.23.0 values.yaml: ``enableNetworkPolicy: "false"``, a string). The agent that
+enforces them is the ``aws-eks-nodeagent`` container, on by default (``nodeAgent.enabled: true``)
+and never turned off here."""
 AddonVersion = Annotated[str, matches(re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"), "an EKS add-on version such as v1.20.4-eksbuild.1")]
 
 
@@ -203,6 +212,16 @@ def kubeconfig_json(name: str, endpoint: str, ca_data: str, region: str) -> str:
     )
 
 
+def eks_network(vpc_cidr: str) -> ClusterNetwork:
+    """Where pods reach an EKS API server on 443. The VPC CNI's policy agent sits on the pod's
+    veth, before kube-proxy's DNAT, so it sees the ``kubernetes`` Service's ClusterIP
+    (amazon-network-policy-controller-k8s v1.1.7, pkg/resolvers/endpoints.go,
+    getMatchingServiceClusterIPs: "unable to see the pod IP after the DNAT happens for the
+    clusterIPs"); a client given the endpoint's name reaches its private ENIs in the VPC."""
+    why = "the API server: the kubernetes Service's ClusterIP, or the endpoint's ENIs in the VPC"
+    return ClusterNetwork(api_server=tuple(Allow(cidr, (443,), why) for cidr in (*EKS_SERVICE_CIDRS, vpc_cidr)))
+
+
 class EksCluster(EksClusterBase):
     """VPC, EKS control plane, system nodes, core add-ons and a Kubernetes provider; its attributes
     are declared once in :class:`EksClusterBase`."""
@@ -260,6 +279,8 @@ class EksCluster(EksClusterBase):
             ).apply(lambda v: kubeconfig_json(v[0], v[1], v[2], a.region))
         )
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=self._child)
+        self.network = eks_network(a.vpc.cidr)
+        register_cluster_network(self.k8s_provider, self.network)
         self._default_storage_class()
         self.workload_ready = [system_nodes, *late_addons]
         self.register_cluster_outputs(availability_zones=self.availability_zones)
@@ -422,7 +443,9 @@ class EksCluster(EksClusterBase):
 
     # ------------------------------------------------------------ add-ons
 
-    def _addon(self, addon: str, depends_on: list[pulumi.Resource], role_arn=None, pod_identity=None) -> aws.eks.Addon:
+    def _addon(
+        self, addon: str, depends_on: list[pulumi.Resource], role_arn=None, pod_identity=None, configuration: dict | None = None
+    ) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{self._name}-{addon}",
             cluster_name=self.cluster_name,
@@ -432,6 +455,7 @@ class EksCluster(EksClusterBase):
             resolve_conflicts_on_update="OVERWRITE",
             service_account_role_arn=role_arn,
             pod_identity_associations=pod_identity,
+            configuration_values=json.dumps(configuration, sort_keys=True) if configuration else None,
             tags=self.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
@@ -462,7 +486,7 @@ class EksCluster(EksClusterBase):
         if self.workload_identity == POD_IDENTITY:
             addons.append(self._addon("eks-pod-identity-agent", []))
         cni = self._addon_identity("vpc-cni", "kube-system", "aws-node", f"{MANAGED}/AmazonEKS_CNI_Policy")
-        self.vpc_cni = self._addon("vpc-cni", cni.pop("depends_on"), **cni)
+        self.vpc_cni = self._addon("vpc-cni", cni.pop("depends_on"), configuration=VPC_CNI_CONFIGURATION, **cni)
         addons += [self.vpc_cni, self._addon("kube-proxy", [])]
         return addons
 

@@ -22,6 +22,7 @@ from pydantic import SkipValidation
 
 from .. import versions
 from ..core.args import Options, parse_args
+from ..core.network_policy import Allow, ClusterNetwork, register_cluster_network
 from ..core.workload_identity import POD_IDENTITY
 from .eks_base import EksClusterBase
 from .eks_cluster import kubeconfig_json
@@ -89,4 +90,7 @@ class ExistingEksCluster(EksClusterBase):
             pulumi.Output.all(self.endpoint, a.certificate_authority).apply(lambda v: kubeconfig_json(a.cluster_name, v[0], v[1], a.region))
         )
         self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self))
+        # Its Service CIDR and VPC are unknown here: any address on 443.
+        self.network = ClusterNetwork(api_server=(Allow("anywhere", (443,), "the API server: the kubernetes Service on 443"),))
+        register_cluster_network(self.k8s_provider, self.network)
         self.register_cluster_outputs()

@@ -20,7 +20,7 @@ from .. import versions
 from ..core.args import Options, parse_args
 from ..core.contracts import NodePool, RayOperator
 from ..core.namespace import platform_namespace
-from ..core.network_policy import AWS_APIS, Allow, Isolation
+from ..core.network_policy import API_SERVER, AWS_APIS, MLFLOW_CLIENT_LABEL, Allow, Isolation, allow_pod_identity_agent
 from ..core.problems import Problem, escape
 from ..core.util import explicit_depends_on, output_fields
 from ..data.storage_access import ObjectStoreLike, StoreAccess
@@ -47,6 +47,7 @@ DASHBOARD_PORT, CLIENT_PORT = 8265, 10001
 RAY_ISOLATION = Isolation(
     ingress=[Allow("kuberay-operator", (DASHBOARD_PORT,), "KubeRay polls the dashboard for job status")],
     egress=[
+        API_SERVER,  # the in-tree autoscaler on the head scales the RayCluster through it
         AWS_APIS,
         Allow("platform", (9000, 5000), "MinIO's S3 API (dev) and the MLflow tracking server"),
     ],
@@ -519,7 +520,7 @@ class RayCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
         env = store_env(self.access, store.bucket_uri(a.bucket) if store is not None else None)
-        grants = self.access.depends_on if self.access else []
+        grants = [*(self.access.depends_on if self.access else []), *self._reach_credentials(created, service_account_name)]
         self.custom_resource = k8s.apiextensions.CustomResource(
             name,
             api_version="ray.io/v1",
@@ -544,10 +545,22 @@ class RayCluster(pulumi.ComponentResource):
             }
         )
 
+    def _reach_credentials(self, created: k8s.core.v1.Namespace | None, service_account: str) -> list[pulumi.Resource]:
+        """The NetworkPolicy to the Pod Identity agent, in the namespace this cluster isolates,
+        when the pods' credentials come from it (a given namespace keeps its owner's policies)."""
+        if created is None or self.access is None or not self.access.pod_identity_agent:
+            return []
+        opts = pulumi.ResourceOptions(depends_on=[created])
+        return [
+            allow_pod_identity_agent(f"{self._name}-pod-identity-agent", created.metadata["name"], service_account, parent=self, opts=opts)
+        ]
+
     def _namespace(self, name: str, given: str | None) -> k8s.core.v1.Namespace | None:
         """The cluster's own namespace, unless it was given one that exists already."""
         if given is not None:
             return None
         # restricted: the Ray containers, the autoscaler and KubeRay's init container run non-root
         # without privileges (the init container copies the worker's security context).
-        return platform_namespace(name, pod_security="restricted", isolation=RAY_ISOLATION, parent=self)
+        return platform_namespace(
+            name, pod_security="restricted", isolation=RAY_ISOLATION, parent=self, labels={MLFLOW_CLIENT_LABEL: "true"}
+        )

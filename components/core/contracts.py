@@ -113,6 +113,9 @@ class StoreAccess:
     only; on AWS the pod's role is the credential)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """Grants (roles, policies, users) a pod must wait for."""
+    pod_identity_agent: bool = False
+    """The credentials come from the EKS Pod Identity agent, which an isolated namespace must let
+    its pods reach (``network_policy.allow_pod_identity_agent``)."""
 
     def env(self) -> list[dict[str, Any]]:
         """Container environment for the AWS SDKs (boto3, s3fs, the AWS CLI)."""

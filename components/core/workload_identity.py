@@ -25,6 +25,9 @@ class ServiceAccountRole:
     """Annotations the service account needs (IRSA's role ARN; none for Pod Identity)."""
     grants: list[pulumi.Resource]
     """The role, its policies and the association: a pod using the role must wait for all."""
+    pod_identity_agent: bool = False
+    """Pods get the credentials from the EKS Pod Identity agent (an association exists), so an
+    isolated namespace must let them reach it (``network_policy.allow_pod_identity_agent``)."""
 
 
 def _irsa_trust(oidc_arn: str, issuer: str, namespace: str, service_account: str) -> str:
@@ -107,4 +110,4 @@ def service_account_role(
                 opts=child,
             )
         )
-    return ServiceAccountRole(role, {}, grants)
+    return ServiceAccountRole(role, {}, grants, pod_identity_agent=associate)

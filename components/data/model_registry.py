@@ -24,7 +24,7 @@ from .. import versions
 from ..core.args import Options, parse_args
 from ..core.contracts import DatabaseConnection, DatabaseKind, EksClusterLike, KubernetesCluster, ObjectStoreLike, StoreAccess
 from ..core.namespace import platform_namespace
-from ..core.network_policy import AWS_APIS, Allow, Isolation
+from ..core.network_policy import AWS_APIS, MLFLOW_CLIENT_LABEL, Allow, Isolation, allow_pod_identity_agent
 from ..core.problems import Problem
 from ..core.types import MoreThanZero, Name, matches
 from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, output_fields
@@ -36,7 +36,9 @@ LAUNCHER = Path(__file__).with_name("mlflow_launcher.py")
 LAUNCHER_DIR = "/opt/ai-platform"
 METRICS_DIR = "/tmp/mlflow-metrics"
 ISOLATION = Isolation(
-    ingress=[Allow("platform", (PORT,), "tracking and registry clients: Ray jobs, model serving, notebooks")],
+    # No authentication in MLflow: only namespaces that log to it (Ray clusters label theirs).
+    # KServe never calls it (it downloads from the store: inference_service.py refuses MLflow URIs).
+    ingress=[Allow(f"label:{MLFLOW_CLIENT_LABEL}", (PORT,), "tracking and registry clients: Ray jobs")],
     egress=[
         AWS_APIS,
         Allow("platform", (9000,), "MinIO's S3 API (dev)"),
@@ -208,6 +210,7 @@ class ModelRegistry(pulumi.ComponentResource):
         ns = a.namespace
         db = self.database = self._database(a, namespace)
         access = self._store_access(a, db, namespace)
+        reach_credentials = self._reach_credentials(access, namespace)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata={"name": SERVICE_ACCOUNT, "namespace": ns, "annotations": access.service_account_annotations},
@@ -232,7 +235,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 "annotations": checkov_skips(**self._checkov_reasons(access)),
             },
             spec=spec,
-            opts=self._k8s(depends_on=[account, launcher, *db.ready, *access.depends_on, *explicit_depends_on(opts)]),
+            opts=self._k8s(depends_on=[account, launcher, *db.ready, *access.depends_on, *reach_credentials, *explicit_depends_on(opts)]),
         )
         k8s.core.v1.Service(
             f"{name}-service",
@@ -254,6 +257,19 @@ class ModelRegistry(pulumi.ComponentResource):
                 "database": output_fields(self.database),
             }
         )
+
+    def _reach_credentials(self, access: StoreAccess, namespace: k8s.core.v1.Namespace) -> list[pulumi.Resource]:
+        """The NetworkPolicy to the Pod Identity agent, when the pod's credentials come from it."""
+        if not access.pod_identity_agent:
+            return []
+        policy = allow_pod_identity_agent(
+            f"{self._name}-pod-identity-agent",
+            namespace.metadata["name"],
+            SERVICE_ACCOUNT,
+            parent=self,
+            opts=self._k8s(depends_on=[namespace]),
+        )
+        return [policy]
 
     def _k8s(self, **options: Any) -> pulumi.ResourceOptions:
         """Options of a Kubernetes child: the cluster's provider and ``workload_ready`` when the
@@ -307,6 +323,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 access,
                 service_account_annotations=role.service_account_annotations,
                 depends_on=[*role.grants, *access.depends_on],
+                pod_identity_agent=role.pod_identity_agent,
             )
         return a.store.grant_read_write(f"{self._name}-artifacts", namespace=a.namespace, service_account=SERVICE_ACCOUNT, parent=self)
 

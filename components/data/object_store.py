@@ -340,9 +340,10 @@ class ObjectStore(pulumi.ComponentResource):
         policy = pulumi.Output.all(self._key.arn, *arns).apply(lambda v: s3_grant_policy(v[1:], v[0], write))
         if role is None:
             identity = service_account_role(name, self._cluster(), namespace, service_account, policy_json=policy, parent=parent)
-            annotations, grants = identity.service_account_annotations, identity.grants
+            annotations, grants, agent = identity.service_account_annotations, identity.grants, identity.pod_identity_agent
         else:
-            annotations = {}
+            # The caller's role: its own association, and its own NetworkPolicy for the agent.
+            annotations, agent = {}, False
             grants = [role, aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=parent))]
         return StoreAccess(
             namespace=namespace,
@@ -352,6 +353,7 @@ class ObjectStore(pulumi.ComponentResource):
             use_https=True,
             service_account_annotations=annotations,
             depends_on=grants,
+            pod_identity_agent=agent,
         )
 
     def _grant(self, name, namespace, service_account, parent, role, depends_on, write: bool) -> StoreAccess:

@@ -19,6 +19,7 @@ from pydantic import BeforeValidator, SkipValidation
 
 from ..core.args import Options, parse_args
 from ..core.contracts import EventAutoscaler, MetricsBackend, NodePool, ServingPlatform
+from ..core.network_policy import allow_pod_identity_agent
 from ..core.problems import Problem, escape
 from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on
 from ..data.storage_access import ObjectStoreLike
@@ -637,7 +638,8 @@ class InferenceService(pulumi.ComponentResource):
         namespace = kserve.model_namespace
 
         account = f"{name}-model"
-        self.service_account, identity = self._identity(account, namespace, [*kserve.model_namespace_ready, *after])
+        # The model namespace is KServe's isolated one: its pods need a way to the credentials.
+        self.service_account, identity = self._identity(account, namespace, [*kserve.model_namespace_ready, *after], isolated=True)
         self.storage_uri = pulumi.Output.from_input(self._uri(s))
         canary_uris = [self._uri(c) for c in s.canaries]
         keda = uses_keda(s, kserve.deployment_mode)
@@ -669,10 +671,12 @@ class InferenceService(pulumi.ComponentResource):
         return source.storage_uri
 
     def _identity(
-        self, account: str, namespace: str, waits: list[pulumi.Resource]
+        self, account: str, namespace: str, waits: list[pulumi.Resource], *, isolated: bool = False
     ) -> tuple[k8s.core.v1.ServiceAccount, list[pulumi.Resource]]:
         """The service account the pods run as, with the store's credentials the way KServe reads
-        them; returns it and everything a pod using it must wait for."""
+        them; returns it and everything a pod using it must wait for. In an ``isolated``
+        namespace that includes the NetworkPolicy to the Pod Identity agent when the credentials
+        come from it (a policy in a namespace no policy isolates would isolate it)."""
         access = None
         if self._store:
             access = self._store.grant_read(account, namespace=namespace, service_account=account, parent=self, depends_on=waits)
@@ -702,6 +706,9 @@ class InferenceService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
         )
         grants = list(access.depends_on) if access is not None else []
+        if access is not None and access.pod_identity_agent and isolated:
+            opts = pulumi.ResourceOptions(depends_on=waits)
+            grants.append(allow_pod_identity_agent(f"{account}-pod-identity-agent", namespace, account, parent=self, opts=opts))
         return service_account, [service_account, *patches, *grants]
 
     def _model_cache(self, s: InferenceServiceArgs, kserve: ServingPlatform, after: list) -> k8s.apiextensions.CustomResource:

@@ -30,11 +30,11 @@ CERT_MANAGER_ISOLATION = Isolation(ingress=[Allow("anywhere", (10250,), f"cert-m
 CONTROLLER_ISOLATION = Isolation(
     ingress=[Allow("anywhere", (9443,), f"KServe's webhooks: {WEBHOOK_CALLS}")],
     # The local model agent and its jobs download models like the storage initializer does.
-    egress=[AWS_APIS, Allow("platform", (9000,), "MinIO's S3 API (dev)")],
+    egress=[API_SERVER, AWS_APIS, Allow("platform", (9000,), "MinIO's S3 API (dev)")],
 )
 # Ingress to the models comes from models-ingress (below); their storage initializer downloads
-# from S3, MinIO or the Hugging Face Hub.
-MODELS_ISOLATION = Isolation(egress=[AWS_APIS, Allow("platform", (9000, 5000), "MinIO's S3 API and MLflow")])
+# from S3, MinIO or the Hugging Face Hub, never from MLflow (inference_service.py refuses its URIs).
+MODELS_ISOLATION = Isolation(egress=[AWS_APIS, Allow("platform", (9000,), "MinIO's S3 API")])
 
 STANDARD = "Standard"
 KNATIVE = "Knative"
