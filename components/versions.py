@@ -38,6 +38,9 @@ RAY_GPU_IMAGE = f"docker.io/rayproject/ray:{RAY_VERSION}-py311-gpu"
 CERT_MANAGER = Chart("cert-manager", "v1.18.2", "https://charts.jetstack.io")
 KSERVE_CRD = Chart("kserve-crd", "v0.20.0", "oci://ghcr.io/kserve/charts")
 KSERVE_RESOURCES = Chart("kserve-resources", "v0.20.0", "oci://ghcr.io/kserve/charts")
+# The vLLM release KServe v0.20.0's Hugging Face runtime bundles (python/huggingfaceserver/uv.lock): the tag
+# of the chart's standalone vLLM runtime image (vllm/vllm-openai), which the chart leaves at ``latest``.
+VLLM_OPENAI_TAG = "v0.24.0"
 KSERVE_RUNTIME_CONFIGS = Chart("kserve-runtime-configs", "v0.20.0", "oci://ghcr.io/kserve/charts")
 
 # Observability

@@ -119,20 +119,6 @@ def image_problem(image: str) -> str | None:
 
 
 @resource_policy(
-    "k8s-requests-and-limits",
-    "Every container sets cpu and memory requests and limits.",
-    is_object,
-)
-def k8s_requests_and_limits(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    for path, container in containers(args):
-        missing = [f"{k}.{n}" for k in RESOURCE_KEYS for n in RESOURCE_NAMES if get(container, "resources", k, n) is None]
-        if missing:
-            report(
-                f"{kind_of(args.resource_type)} '{args.name}': {_label(path, container)} has no resources {', '.join(missing)}", args.urn
-            )
-
-
-@resource_policy(
     "k8s-image-pinned",
     "Every container image has a tag other than 'latest', or a digest.",
     is_object,
@@ -152,7 +138,7 @@ def k8s_image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> N
 
 @dataclass(frozen=True)
 class Exemption:
-    """One workload allowed some fields of the restricted profile, and why."""
+    """One workload allowed some fields of the restricted profile (or to go without ``resources``), and why."""
 
     kind: str
     namespace: str
@@ -173,10 +159,10 @@ POD_SECURITY_EXEMPTIONS = (
               "GPU Operator schedules its daemonsets by"),
     Exemption("Deployment", "gpu-operator", "gpu-operator", ("runAsNonRoot", "allowPrivilegeEscalation"),
               f"gpu-operator v26.7.0: {NO_SECURITY_CONTEXT} (templates/operator.yaml)"),
-    Exemption("Job", "gpu-operator", "gpu-operator-upgrade-crd", ("runAsNonRoot", "allowPrivilegeEscalation"),
-              f"gpu-operator v26.7.0 pre-upgrade hook: {NO_SECURITY_CONTEXT} (templates/upgrade_crd.yaml)"),
-    Exemption("Job", "gpu-operator", "gpu-operator-cleanup-gpucluster", ("runAsNonRoot", "allowPrivilegeEscalation"),
-              f"gpu-operator v26.7.0 pre-delete hook: {NO_SECURITY_CONTEXT} (templates/cleanup_gpucluster.yaml)"),
+    Exemption("Job", "gpu-operator", "gpu-operator-upgrade-crd", ("runAsNonRoot", "allowPrivilegeEscalation", "resources"),
+              f"gpu-operator v26.7.0 pre-upgrade hook: {NO_SECURITY_CONTEXT} or resources (templates/upgrade_crd.yaml)"),
+    Exemption("Job", "gpu-operator", "gpu-operator-cleanup-gpucluster", ("runAsNonRoot", "allowPrivilegeEscalation", "resources"),
+              f"gpu-operator v26.7.0 pre-delete hook: {NO_SECURITY_CONTEXT} or resources (templates/cleanup_gpucluster.yaml)"),
 )  # fmt: skip
 
 RESTRICTED_ADDABLE_CAPABILITIES = ("NET_BIND_SERVICE",)
@@ -203,6 +189,23 @@ def exempt(args: ResourceValidationArgs, field: str) -> bool:
     workload = (kind_of(args.resource_type), namespace_of(args) or "", get(args.props, "metadata", "name", default=args.name))
     entries = option(args, "exemptions", [])
     return any((e.get("kind"), e.get("namespace"), e.get("name")) == workload and field in (e.get("fields") or []) for e in entries)
+
+
+@resource_policy(
+    "k8s-requests-and-limits",
+    "Every container sets cpu and memory requests and limits.",
+    is_object,
+    config=_exemption_config("resources"),
+)
+def k8s_requests_and_limits(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if exempt(args, "resources"):
+        return
+    for path, container in containers(args):
+        missing = [f"{k}.{n}" for k in RESOURCE_KEYS for n in RESOURCE_NAMES if get(container, "resources", k, n) is None]
+        if missing:
+            report(
+                f"{kind_of(args.resource_type)} '{args.name}': {_label(path, container)} has no resources {', '.join(missing)}", args.urn
+            )
 
 
 def _where(args: ResourceValidationArgs) -> str:

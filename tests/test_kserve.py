@@ -3,6 +3,8 @@ runtimes, the model namespace and the NVMe model cache node groups."""
 
 from __future__ import annotations
 
+import re
+
 import pulumi
 import pytest
 
@@ -153,7 +155,9 @@ def test_runtimes_are_installed_without_the_latest_tagged_vllm_runtime():
     _, releases = _kserve()
     runtime = releases["kserve-runtime-configs"].inputs["values"]["kserve"]["servingruntime"]
     assert runtime["enabled"] is True  # the chart ships the ClusterServingRuntimes disabled
-    assert runtime["vllmserver"] == {"disabled": True}
+    assert runtime["vllmserver"]["disabled"] is True
+    # the chart still creates the disabled runtime object, so its image is pinned too: a vLLM release tag
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", runtime["vllmserver"]["tag"])
     upstream = chart_values(versions.KSERVE_RUNTIME_CONFIGS.name, versions.KSERVE_RUNTIME_CONFIGS.version)
     assert upstream["kserve"]["servingruntime"]["vllmserver"]["tag"] == "latest"
 

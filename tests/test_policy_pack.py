@@ -1103,6 +1103,17 @@ def test_rendered_charts_pass_pod_security_and_exposure(with_charts, stack):
     assert violations == [], "\n".join(map(str, violations))
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_whole_pack_passes_the_stacks_with_their_chart_objects(with_charts, stack):
+    registrations = with_charts(stack)
+    assert any(r.urn.startswith("urn:pulumi:chart::") for r in registrations), "the chart objects are in"
+    from offline.scheduling import parse_stack
+    from stacks.policy_config import policy_config
+
+    violations = mandatory(run(POLICIES, registrations, policy_config(parse_stack(stack))))
+    assert violations == [], "\n".join(map(str, violations))
+
+
 FIELD_POLICIES = {
     "privileged": "k8s-no-privileged-containers",
     "hostPath": "k8s-no-host-path",
@@ -1112,6 +1123,7 @@ FIELD_POLICIES = {
     "capabilities": "k8s-no-added-capabilities",
     "runAsNonRoot": "k8s-run-as-non-root",
     "allowPrivilegeEscalation": "k8s-no-privilege-escalation",
+    "resources": "k8s-requests-and-limits",
 }
 
 
@@ -1119,9 +1131,12 @@ FIELD_POLICIES = {
 def test_chart_workloads_pass_only_through_their_exemptions(with_charts, stack):
     """Without the exemptions, exactly the exempted workloads are caught, by the policies of their fields."""
 
+    policies = [p for p in POLICIES if p.name in set(FIELD_POLICIES.values())]
+
     def caught(config=None) -> set[tuple[str, str]]:
         # a chart object's urn ends in <release>/<namespace>/<name>
-        return {("/".join(str(v.urn).rsplit("/", 2)[-2:]), v.policy) for v in _chart_violations(with_charts(stack), config)}
+        found = mandatory(run(policies, with_charts(stack), config))
+        return {("/".join(str(v.urn).rsplit("/", 2)[-2:]), v.policy) for v in found if str(v.urn).startswith(CHART)}
 
     no_exemptions = {name: {"exemptions": []} for name in set(FIELD_POLICIES.values())}
     expected = {(f"{e.namespace}/{e.name}", FIELD_POLICIES[f]) for e in POD_SECURITY_EXEMPTIONS for f in e.fields}

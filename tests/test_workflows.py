@@ -161,6 +161,16 @@ def test_every_action_is_pinned_to_a_commit_with_its_release_in_a_comment():
                 assert PINNED.match(ref), f"{path.name}: {line.strip()}"
 
 
+@pytest.mark.parametrize(("workflow", "job"), [("pull-request.yml", "preview"), ("pulumi-up.yml", "up")])
+def test_the_engines_policy_run_gets_the_config_the_stack_implies(workflow, job):
+    steps = load(workflow)["jobs"][job]["steps"]
+    [action] = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
+    config = action["with"]["policyPackConfigs"]
+    writer = [i for i, s in enumerate(steps) if "python -m policy.offline" in s.get("run", "") and "--config-out" in s.get("run", "")]
+    assert writer and writer[0] < steps.index(action), "the config is written before the engine runs the pack"
+    assert config.replace("${{ runner.temp }}", "$RUNNER_TEMP") in steps[writer[0]]["run"]
+
+
 def test_pull_requests_run_tests_and_the_offline_render_without_cloud_credentials():
     workflow = load("pull-request.yml")
     assert "pull_request" in triggers(workflow)
@@ -170,7 +180,7 @@ def test_pull_requests_run_tests_and_the_offline_render_without_cloud_credential
     assert "id-token" not in offline.get("permissions", {})
     assert "./.ci/run" in runs(offline)
     assert runs(offline).count("python -m offline.render") == 2  # this branch and the base branch
-    assert "mandatory(run(POLICIES, render(" in runs(offline)  # the policy pack on every stack, offline
+    assert 'python -m policy.offline "$stack"' in runs(offline)  # the policy pack on every stack (and its charts), offline
     assert any(
         s.get("with", {}).get("ref") == "${{ github.event.pull_request.base.sha }}" for s in steps_using(offline, "actions/checkout@")
     )

@@ -221,9 +221,11 @@ def resources_values(a: KServeArgs) -> dict[str, Any]:
 
 def runtime_configs_values() -> dict[str, Any]:
     """Helm values for kserve-runtime-configs: the ClusterServingRuntimes, which the chart leaves off
-    by default. The vLLM runtime's image is tagged ``latest``, so it stays off; huggingface models run
-    on kserve-huggingfaceserver (vLLM backend), pinned to the KServe version."""
-    return {"kserve": {"servingruntime": {"enabled": True, "vllmserver": {"disabled": True}}}}
+    by default. The chart's standalone vLLM runtime stays disabled (huggingface models run on
+    kserve-huggingfaceserver, vLLM backend, pinned to the KServe version), but the object is still
+    created, so its image gets a pinned tag instead of the chart's ``latest``."""
+    vllm = {"disabled": True, "tag": versions.VLLM_OPENAI_TAG}
+    return {"kserve": {"servingruntime": {"enabled": True, "vllmserver": vllm}}}
 
 
 def local_model_node_group(pool: str, size: str) -> dict[str, Any]:
