@@ -20,10 +20,8 @@ from pydantic import Field
 
 from .. import versions
 from ..core.args import Options, parse_args
-from ..core.helm import helm_release
-from ..core.namespace import platform_namespace
+from ..core.helm import release_in_own_namespace
 from ..core.network_policy import API_SERVER, WEBHOOK_CALLS, Allow, Isolation
-from ..core.util import explicit_depends_on
 
 KUBELET_PORT = 10250
 """Kubelets serve ``/metrics/resource`` here (the chart's default ``--kubelet-use-node-status-port``)."""
@@ -95,14 +93,7 @@ class MetricsServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: MetricsServerArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None):
         a = parse_args(MetricsServerArgs, args, component="MetricsServer", name=name)
         super().__init__("aiplatform:index:MetricsServer", name, None, opts)
-        namespace = platform_namespace(a.namespace, pod_security="restricted", isolation=ISOLATION, parent=self)
-        self.namespace = namespace.metadata["name"]
-        self.release = helm_release(
-            name,
-            versions.METRICS_SERVER,
-            namespace=self.namespace,
-            values=chart_values(a),
-            parent=self,
-            depends_on=[namespace, *explicit_depends_on(opts)],
+        self.namespace, self.release = release_in_own_namespace(
+            self, name, versions.METRICS_SERVER, namespace=a.namespace, isolation=ISOLATION, values=chart_values(a), opts=opts
         )
         self.register_outputs({"namespace": self.namespace, "release": self.release.name})

@@ -8,6 +8,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..versions import Chart
+from .namespace import platform_namespace
+from .network_policy import Isolation
+from .util import explicit_depends_on
 
 
 def helm_release(
@@ -34,3 +37,27 @@ def helm_release(
         timeout=timeout,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
     )
+
+
+def release_in_own_namespace(
+    owner: pulumi.ComponentResource,
+    name: str,
+    chart: Chart,
+    *,
+    namespace: str,
+    isolation: Isolation,
+    values: pulumi.Input[dict[str, Any]],
+    opts: pulumi.ResourceOptions | None,
+) -> tuple[pulumi.Output[str], k8s.helm.v3.Release]:
+    """A release of ``chart`` in a restricted, isolated namespace of its own, after the namespace and
+    the owner's ``depends_on``: the namespace's name and the release."""
+    created = platform_namespace(namespace, pod_security="restricted", isolation=isolation, parent=owner)
+    release = helm_release(
+        name,
+        chart,
+        namespace=created.metadata["name"],
+        values=values,
+        parent=owner,
+        depends_on=[created, *explicit_depends_on(opts)],
+    )
+    return created.metadata["name"], release

@@ -27,10 +27,8 @@ from pydantic import Field
 
 from .. import versions
 from ..core.args import Options, parse_args
-from ..core.helm import helm_release
-from ..core.namespace import platform_namespace
+from ..core.helm import release_in_own_namespace
 from ..core.network_policy import API_SERVER, MONITORING_NAMESPACE, WEBHOOK_CALLS, Allow, Isolation
-from ..core.util import explicit_depends_on
 
 NAMESPACE = "keda"
 METRICS_API_PORT = 6443
@@ -111,15 +109,8 @@ class Keda(pulumi.ComponentResource):
     def __init__(self, name: str, args: KedaArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None):
         a = parse_args(KedaArgs, args, component="Keda", name=name)
         super().__init__("aiplatform:index:Keda", name, None, opts)
-        namespace = platform_namespace(a.namespace, pod_security="restricted", isolation=ISOLATION, parent=self)
-        self.namespace = namespace.metadata["name"]
-        self.release = helm_release(
-            name,
-            versions.KEDA,
-            namespace=self.namespace,
-            values=chart_values(a),
-            parent=self,
-            depends_on=[namespace, *explicit_depends_on(opts)],
+        self.namespace, self.release = release_in_own_namespace(
+            self, name, versions.KEDA, namespace=a.namespace, isolation=ISOLATION, values=chart_values(a), opts=opts
         )
         self.ready = [self.release]
         self.register_outputs({"namespace": self.namespace, "release": self.release.name})
