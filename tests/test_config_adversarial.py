@@ -464,11 +464,18 @@ BAD: dict[str, Bad] = {
     "canary percent in Standard mode": Bad(
         edit(EKS, ("inferenceServices.0.canaryTrafficPercent", 10)), "ai-platform:inferenceServices[0].canaryTrafficPercent", "Knative"
     ),
-    "Knative metric in Standard mode": Bad(
-        edit(EKS, ("inferenceServices.0.scaleMetric", "concurrency")), "ai-platform:inferenceServices[0].scaleMetric", "cpu or memory"
+    "a serving signal the LLM's server does not export": Bad(
+        edit(EKS, ("inferenceServices.0.scaleMetric", "rps")),
+        "ai-platform:inferenceServices[0].scaleMetric",
+        "use concurrency, cpu or memory",
+    ),
+    "scale to zero on a serving signal": Bad(
+        edit(EKS, ("inferenceServices.0.minReplicas", 0)), "ai-platform:inferenceServices[0].minReplicas", "use 1 or more"
     ),
     "scale to zero in Standard mode": Bad(
-        edit(EKS, ("inferenceServices.0.minReplicas", 0)), "ai-platform:inferenceServices[0].minReplicas", "Knative"
+        edit(EKS, ("inferenceServices.0.minReplicas", 0), ("inferenceServices.0.scaleMetric", "cpu")),
+        "ai-platform:inferenceServices[0].minReplicas",
+        "Knative",
     ),
     "Standard canaries in Knative mode": Bad(
         edit(

@@ -337,7 +337,7 @@ def next_model(**fields) -> dict:
             [
                 (
                     ("scale_metric",),
-                    "'concurrency' is read from the model server's metrics, which only model format huggingface exports (got 'sklearn'); use cpu or memory",
+                    "'concurrency' is read from the model server's metrics, which only model format huggingface exports (got 'sklearn'); use rps, cpu or memory",
                 )
             ],
         ),

@@ -334,11 +334,12 @@ def _signal_problems(s: InferenceServiceOptions, mode: str, has_prometheus: bool
     key = ("scale_metric",)
     formats = SERVING_SIGNALS[metric]
     if s.model_format not in formats:
+        usable = [m for m, fits in SERVING_SIGNALS.items() if s.model_format in fits] + ["cpu", "memory"]
         return [
             Problem(
                 key,
                 f"{_lit(metric)} is read from the model server's metrics, which only model format {' and '.join(formats)} "
-                f"exports (got {_lit(s.model_format)}); use cpu or memory",
+                f"exports (got {_lit(s.model_format)}); use {', '.join(usable[:-1])} or {usable[-1]}",
             )
         ]
     if not has_prometheus:
