@@ -37,12 +37,19 @@ class FakeStore:
 
     def __init__(self, kind: str = "s3"):
         self.kind = kind
+        self.buckets = ["models", "datasets"]
+        self.access: list = []
         self.endpoint_url = pulumi.Output.from_input(S3_ENDPOINT if kind == "s3" else MINIO_ENDPOINT)
 
     def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
         return pulumi.Output.from_input(f"s3://ai-platform-{bucket}-a1b2/{path}")
 
-    def grant_read(self, name, *, namespace, service_account, parent, role=None, depends_on=()):
+    def grant_read(self, name, **kwargs):
+        raise AssertionError("a model server reads only its models' paths: it needs grant")
+
+    def grant(self, name, *, namespace, service_account, access, parent, role=None, depends_on=()):
+        assert not any(a.write for a in access), "serving only reads models"
+        self.access.append((name, list(access)))
         if self.kind == "s3":
             grant = pulumi.CustomResource(
                 GRANT, f"{name}-read", {"principal": f"{namespace}/{service_account}"}, pulumi.ResourceOptions(parent=parent)

@@ -70,15 +70,20 @@ class FakeStore:
         self.backend = backend
         self.endpoint_url = pulumi.Output.from_input("http://minio.minio.svc.cluster.local:9000")
         self.grants: list[tuple] = []
+        self.buckets = ["models", "datasets", "checkpoints"]
 
     def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
         return pulumi.Output.from_input(f"s3://platform-{bucket}/{path}".rstrip("/"))
 
-    def grant_read(self, name, *, namespace, service_account, parent, role=None, depends_on=()):
-        raise AssertionError("a Ray cluster writes results: it needs grant_read_write")
+    def grant_read(self, name, **kwargs):
+        raise AssertionError("a Ray cluster reads models and writes its own bucket: it needs grant")
 
-    def grant_read_write(self, name, *, namespace, service_account, parent, role=None, depends_on=()) -> StoreAccess:
+    def grant_read_write(self, name, **kwargs):
+        raise AssertionError("a Ray cluster must not write every bucket: it needs grant")
+
+    def grant(self, name, *, namespace, service_account, access, parent, role=None, depends_on=()) -> StoreAccess:
         self.grants.append((name, namespace, service_account))
+        self.access = list(access)
         child = pulumi.ResourceOptions(parent=parent)
         if self.backend == "s3":
             role = aws.iam.Role(f"{name}-role", assume_role_policy="{}", opts=child)
