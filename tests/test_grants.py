@@ -305,3 +305,20 @@ def test_s3_grant_with_irsa_annotates_the_service_account_with_its_new_role():
 
     run_components(build)
     assert list(found["access"].service_account_annotations) == ["eks.amazonaws.com/role-arn"]
+
+
+def test_a_grant_on_a_bucket_the_store_lacks_is_refused():
+    import pytest
+
+    from components.data.object_store import ObjectStore
+    from components.data.storage_access import BucketAccess
+
+    def build():
+        store = ObjectStore("store", {"backend": "minio", "bucket_prefix": "dev"})
+        consumer = pulumi.ComponentResource("test:index:Consumer", "consumer")
+        with pytest.raises(ValueError, match="checkpoints"):
+            store.grant("t", namespace="ray", service_account="sa", access=[BucketAccess("checkpoints")], parent=consumer)
+        with pytest.raises(ValueError, match="must name buckets"):
+            store.grant("t", namespace="ray", service_account="sa", access=[], parent=consumer)
+
+    run_components(build)
