@@ -117,9 +117,11 @@ TARGETS: dict[str, dict[str, Any]] = {
             "tests/test_cross_component_rules.py",
             "tests/test_rule_messages.py",
         ],
-        "only": ["x_problems", "x_s3_grant_policy", "x_tls_only_policy", "x_minio_policy", "xǁObjectStoreǁ*grant*"],
+        "only": ["x_problems", "x_tls_only_policy", "xǁObjectStoreǁ*grant*"],
         "sample": (3, ["xǁObjectStoreǁ*grant*"]),
     },
+    # grants: the S3/KMS and MinIO policy documents, scoped per bucket and prefix
+    "components/data/storage_access.py": {"tests": ["tests/test_grants.py", "tests/test_object_store.py", "tests/test_least_privilege.py"]},
     # grants: the IAM role a pod assumes
     "components/core/workload_identity.py": {"tests": ["tests/test_grants.py", "tests/test_object_store.py", "tests/test_eks_cluster.py"]},
     # network policies

@@ -12,53 +12,89 @@ import pulumi
 
 from components.core.util import IMAGE_BY_TAG
 from components.core.workload_identity import service_account_role
-from components.data.object_store import minio_policy, s3_grant_policy
+from components.data.storage_access import ResolvedAccess, minio_policy, s3_grant_policy
 from tests.conftest import run_components
 
-READ = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
+READ = ["s3:GetObject", "s3:GetObjectVersion"]
 WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-BUCKETS = ["arn:aws:s3:::acme-models", "arn:aws:s3:::acme-datasets"]
-ON_BUCKETS = ["arn:aws:s3:::acme-models", "arn:aws:s3:::acme-models/*", "arn:aws:s3:::acme-datasets", "arn:aws:s3:::acme-datasets/*"]
+MODELS, DATASETS = "arn:aws:s3:::acme-models", "arn:aws:s3:::acme-datasets"
 KEY = "arn:aws:kms:us-west-2:123456789012:key/k"
+VIA_S3 = {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
 
 
-def test_s3_read_grant_reads_the_buckets_and_decrypts_with_their_key_only():
-    assert json.loads(s3_grant_policy(BUCKETS, KEY, write=False)) == {
+def test_s3_read_grant_reads_the_buckets_and_decrypts_with_their_key_only_through_s3():
+    access = [ResolvedAccess(MODELS, "", False), ResolvedAccess(DATASETS, "", False)]
+    assert json.loads(s3_grant_policy(access, KEY, "us-west-2")) == {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": READ, "Resource": ON_BUCKETS},
-            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KEY},
+            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": [DATASETS, MODELS]},
+            {"Effect": "Allow", "Action": READ, "Resource": [f"{DATASETS}/*", f"{MODELS}/*"]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KEY, "Condition": VIA_S3},
         ],
     }
 
 
-def test_s3_write_grant_adds_writes_and_encryption_on_the_same_resources():
-    assert json.loads(s3_grant_policy(BUCKETS, KEY, write=True)) == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": READ + WRITE, "Resource": ON_BUCKETS},
-            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], "Resource": KEY},
-        ],
+def test_ray_like_grant_writes_only_the_bucket_it_may_write():
+    access = [ResolvedAccess(MODELS, "", False), ResolvedAccess(DATASETS, "", True)]
+    statements = json.loads(s3_grant_policy(access, KEY, "eu-central-1"))["Statement"]
+    (write,) = [s for s in statements if "s3:PutObject" in s["Action"]]
+    assert write["Resource"] == [f"{DATASETS}/*"], "models are read, never written"
+    assert statements[-1] == {
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        "Resource": KEY,
+        "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-central-1.amazonaws.com"}},
     }
 
 
-def test_minio_grants_name_the_buckets_and_nothing_else():
-    assert json.loads(minio_policy(["dev-models", "dev-datasets"], write=False)) == {
+def test_a_prefix_grant_lists_and_reads_only_that_prefix():
+    access = [ResolvedAccess(MODELS, "/llm/qwen/v1/", False), ResolvedAccess(MODELS, "llm/qwen/v2", False)]
+    assert json.loads(s3_grant_policy(access, KEY, "us-west-2"))["Statement"] == [
+        {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": MODELS},
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": MODELS,
+            "Condition": {"StringLike": {"s3:prefix": ["llm/qwen/v1", "llm/qwen/v1/*", "llm/qwen/v2", "llm/qwen/v2/*"]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": READ,
+            # not "llm/qwen/v1*", which would open v10 too
+            "Resource": [f"{MODELS}/llm/qwen/v1", f"{MODELS}/llm/qwen/v1/*", f"{MODELS}/llm/qwen/v2", f"{MODELS}/llm/qwen/v2/*"],
+        },
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KEY, "Condition": VIA_S3},
+    ]
+
+
+def test_a_whole_bucket_grant_is_not_narrowed_by_a_prefix_on_the_same_bucket():
+    access = [ResolvedAccess(MODELS, "", False), ResolvedAccess(MODELS, "llm", False)]
+    statements = json.loads(minio_policy(access))["Statement"]
+    assert statements[0] == {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": [MODELS]}
+    assert not any("Condition" in s for s in statements)
+
+
+def test_minio_grants_use_the_same_scoping_without_kms():
+    access = [ResolvedAccess("arn:aws:s3:::dev-models", "sklearn/iris/v1", False)]
+    assert json.loads(minio_policy(access)) == {
         "Version": "2012-10-17",
         "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": "arn:aws:s3:::dev-models"},
+            {
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": "arn:aws:s3:::dev-models",
+                "Condition": {"StringLike": {"s3:prefix": ["sklearn/iris/v1", "sklearn/iris/v1/*"]}},
+            },
             {
                 "Effect": "Allow",
                 "Action": READ,
-                "Resource": [
-                    "arn:aws:s3:::dev-models",
-                    "arn:aws:s3:::dev-models/*",
-                    "arn:aws:s3:::dev-datasets",
-                    "arn:aws:s3:::dev-datasets/*",
-                ],
-            }
+                "Resource": ["arn:aws:s3:::dev-models/sklearn/iris/v1", "arn:aws:s3:::dev-models/sklearn/iris/v1/*"],
+            },
         ],
     }
-    assert json.loads(minio_policy(["dev-models"], write=True))["Statement"][0]["Action"] == READ + WRITE
+    written = json.loads(minio_policy([ResolvedAccess("arn:aws:s3:::dev-datasets", "", True)]))["Statement"]
+    assert written[-1] == {"Effect": "Allow", "Action": WRITE, "Resource": ["arn:aws:s3:::dev-datasets/*"]}
 
 
 @dataclass
@@ -69,6 +105,7 @@ class _IdentityCluster:
     oidc_provider_arn: pulumi.Output[str] | None
     oidc_issuer: pulumi.Output[str] | None
     cluster_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
     tags: dict[str, str]
 
 
@@ -78,6 +115,7 @@ def _cluster(workload_identity: str) -> _IdentityCluster:
         oidc_provider_arn=pulumi.Output.from_input("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC"),
         oidc_issuer=pulumi.Output.from_input("https://oidc.eks.us-west-2.amazonaws.com/id/ABC"),
         cluster_name=pulumi.Output.from_input("c"),
+        cluster_arn=pulumi.Output.from_input("arn:aws:eks:us-west-2:123456789012:cluster/c"),
         tags={"team": "ml"},
     )
 
@@ -92,13 +130,25 @@ def _role(workload_identity: str, **kwargs):
     return run_components(build), found
 
 
-def test_pod_identity_role_trusts_the_eks_pod_service_with_session_tags():
+def test_pod_identity_role_trusts_the_eks_pod_service_only_for_its_cluster_namespace_and_account():
     recording, found = _role("podIdentity", policy_json='{"Version": "2012-10-17"}', managed_policy_arns=("arn:aws:iam::aws:policy/A",))
     role = recording.named("aws:iam/role:Role", "trainer")
     assert json.loads(role.inputs["assumeRolePolicy"]) == {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                # the session tags Pod Identity sets (EKS User Guide, pod-id-role and pod-id-abac)
+                "Condition": {
+                    "StringEquals": {
+                        "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:us-west-2:123456789012:cluster/c",
+                        "aws:RequestTag/kubernetes-namespace": "ray",
+                        "aws:RequestTag/kubernetes-service-account": "trainer-sa",
+                    }
+                },
+            }
         ],
     }
     assert role.inputs["tags"] == {"team": "ml"}
@@ -184,7 +234,9 @@ def test_minio_grant_creates_a_user_whose_keys_reach_only_the_two_namespaces():
 
     policy = recording.named("kubernetes:core/v1:ConfigMap", "trainer-minio-policy")
     assert policy.inputs["metadata"] == {"name": "trainer-minio-policy", "namespace": "minio"}
-    assert json.loads(policy.inputs["data"]["policy.json"])["Statement"][0]["Action"] == READ + WRITE
+    statements = json.loads(policy.inputs["data"]["policy.json"])["Statement"]
+    assert [s["Action"] for s in statements[1:]] == [READ, WRITE]
+    assert statements[2]["Resource"] == ["arn:aws:s3:::dev-datasets/*", "arn:aws:s3:::dev-models/*"]
 
     job = recording.named("kubernetes:batch/v1:Job", "trainer-minio-user")
     assert job.inputs["metadata"]["name"] == "trainer-minio-user" and job.inputs["metadata"]["namespace"] == "minio"
@@ -204,7 +256,7 @@ def test_minio_grant_creates_a_user_whose_keys_reach_only_the_two_namespaces():
 def test_minio_read_grant_policy_cannot_write():
     recording, _, _ = _minio_grant(write=False)
     policy = recording.named("kubernetes:core/v1:ConfigMap", "trainer-minio-policy")
-    assert json.loads(policy.inputs["data"]["policy.json"])["Statement"][0]["Action"] == READ
+    assert [s["Action"] for s in json.loads(policy.inputs["data"]["policy.json"])["Statement"][1:]] == [READ]
     # the read grant builds the same user as the read-write one: owned by the consumer, keys after its namespace
     namespace = recording.named("kubernetes:core/v1:Namespace", "ray-ns").urn
     assert namespace in recording.named("kubernetes:core/v1:Secret", "trainer-s3").dependencies
@@ -235,7 +287,7 @@ def test_s3_read_grant_to_a_pod_that_has_a_role_adds_a_read_policy_to_that_role(
     assert [r.name for r in recording.of_type("aws:iam/role:Role") if r.name in ("pod-role", "trainer")] == ["pod-role"]
     policy = recording.named("aws:iam/rolePolicy:RolePolicy", "trainer")
     assert recording.named("aws:iam/role:Role", "pod-role").urn in policy.property_dependencies["role"]
-    assert json.loads(policy.inputs["policy"])["Statement"][0]["Action"] == READ
+    assert [s["Action"] for s in json.loads(policy.inputs["policy"])["Statement"][1:]] == [READ, ["kms:Decrypt"]]
 
 
 def test_s3_grant_with_irsa_annotates_the_service_account_with_its_new_role():
@@ -253,3 +305,20 @@ def test_s3_grant_with_irsa_annotates_the_service_account_with_its_new_role():
 
     run_components(build)
     assert list(found["access"].service_account_annotations) == ["eks.amazonaws.com/role-arn"]
+
+
+def test_a_grant_on_a_bucket_the_store_lacks_is_refused():
+    import pytest
+
+    from components.data.object_store import ObjectStore
+    from components.data.storage_access import BucketAccess
+
+    def build():
+        store = ObjectStore("store", {"backend": "minio", "bucket_prefix": "dev"})
+        consumer = pulumi.ComponentResource("test:index:Consumer", "consumer")
+        with pytest.raises(ValueError, match="checkpoints"):
+            store.grant("t", namespace="ray", service_account="sa", access=[BucketAccess("checkpoints")], parent=consumer)
+        with pytest.raises(ValueError, match="must name buckets"):
+            store.grant("t", namespace="ray", service_account="sa", access=[], parent=consumer)
+
+    run_components(build)

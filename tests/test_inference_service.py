@@ -37,12 +37,19 @@ class FakeStore:
 
     def __init__(self, kind: str = "s3"):
         self.kind = kind
+        self.buckets = ["models", "datasets"]
+        self.access: list = []
         self.endpoint_url = pulumi.Output.from_input(S3_ENDPOINT if kind == "s3" else MINIO_ENDPOINT)
 
     def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
         return pulumi.Output.from_input(f"s3://ai-platform-{bucket}-a1b2/{path}")
 
-    def grant_read(self, name, *, namespace, service_account, parent, role=None, depends_on=()):
+    def grant_read(self, name, **kwargs):
+        raise AssertionError("a model server reads only its models' paths: it needs grant")
+
+    def grant(self, name, *, namespace, service_account, access, parent, role=None, depends_on=()):
+        assert not any(a.write for a in access), "serving only reads models"
+        self.access.append((name, list(access)))
         if self.kind == "s3":
             grant = pulumi.CustomResource(
                 GRANT, f"{name}-read", {"principal": f"{namespace}/{service_account}"}, pulumi.ResourceOptions(parent=parent)
@@ -634,3 +641,35 @@ def test_problems_name_fields_the_way_the_caller_spells_keys():
     # Braces from user input are not taken for field names.
     (uri,) = inference_service_problems("m", {"model_format": "sklearn", "storage_uri": "ftp://h/{min_replicas}"}, "Standard")
     assert "ftp://h/{min_replicas}" in uri.message
+
+
+# ---------------------------------------------------------------- what a model server may read
+
+
+def test_a_model_server_reads_only_its_stable_and_canary_paths():
+    from components.data.storage_access import BucketAccess
+    from components.serving.inference_service import CanaryArgs, model_read_access
+
+    spec = parse_args(InferenceServiceArgs, {"kserve": None, "model_format": "sklearn", "model_path": "/iris/v1/"}, component="t", name="m")
+    canary = CanaryArgs(name="v2", traffic_percent=10, model_path="iris/v2")
+    assert model_read_access([spec, canary], ["models", "datasets"]) == [
+        BucketAccess("models", "iris/v1"),
+        BucketAccess("models", "iris/v2"),
+    ]
+
+
+def test_an_s3_uri_reads_the_stores_buckets_and_a_hub_model_reads_none():
+    from components.data.storage_access import BucketAccess
+    from components.serving.inference_service import CanaryArgs, model_read_access
+
+    s3 = CanaryArgs(name="v2", traffic_percent=10, storage_uri="s3://ai-prod-models/1/abc/artifacts/model")
+    hub = CanaryArgs(name="v3", traffic_percent=10, storage_uri="hf://Qwen/Qwen3-0.6B")
+    assert model_read_access([s3], ["models", "datasets"]) == [BucketAccess("models"), BucketAccess("datasets")]
+    assert model_read_access([hub], ["models", "datasets"]) == []
+
+
+def test_a_hub_model_gets_no_store_grant_even_with_a_store():
+    recording, _ = _serve({"model_format": "huggingface", "model_path": None, "storage_uri": "hf://Qwen/Qwen3-0.6B"})
+    assert recording.of_type(GRANT) == []
+    (account,) = recording.of_type(ACCOUNT)
+    assert "annotations" not in account.inputs["metadata"]

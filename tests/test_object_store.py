@@ -119,16 +119,21 @@ def test_buckets_and_key_survive_destroy_when_protected():
 def test_grant_read_write_is_least_privilege_on_the_buckets_and_key(s3):
     role = s3.named("aws:iam/role:Role", "trainer")
     policy = json.loads(s3.named("aws:iam/rolePolicy:RolePolicy", "trainer").inputs["policy"])
-    s3_statement, kms_statement = policy["Statement"]
-    assert set(S3_WRITE_ACTIONS) <= set(s3_statement["Action"])
-    assert "s3:*" not in s3_statement["Action"]
-    assert sorted(s3_statement["Resource"]) == sorted(
-        [f"arn:aws:s3:::acme-ml-{b}{suffix}" for b in ("models", "datasets") for suffix in ("", "/*")]
-    )
+    *s3_statements, kms_statement = policy["Statement"]
+    (write,) = [s for s in s3_statements if set(S3_WRITE_ACTIONS) <= set(s["Action"])]
+    assert not any("s3:*" in s["Action"] for s in s3_statements)
+    resources = {r for s in s3_statements for r in s["Resource"]}
+    assert resources == {f"arn:aws:s3:::acme-ml-{b}{suffix}" for b in ("models", "datasets") for suffix in ("", "/*")}
+    assert write["Resource"] == ["arn:aws:s3:::acme-ml-datasets/*", "arn:aws:s3:::acme-ml-models/*"]
     assert kms_statement["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
     assert kms_statement["Resource"] == "arn:aws:kms:us-west-2:123456789012:store-buckets", "the store's key, and only it"
+    assert kms_statement["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}, "only through S3"
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    tags = trust["Statement"][0]["Condition"]["StringEquals"]
+    # the ARN EKS gives cluster "c" in the deploying account (the mock runtime's 123456789012)
+    assert tags["aws:RequestTag/eks-cluster-arn"] == "arn:aws:eks:us-west-2:123456789012:cluster/c"
+    assert (tags["aws:RequestTag/kubernetes-namespace"], tags["aws:RequestTag/kubernetes-service-account"]) == ("ray", "trainer")
     association = s3.named("aws:eks/podIdentityAssociation:PodIdentityAssociation", "trainer")
     assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == ("ray", "trainer")
 
@@ -136,8 +141,8 @@ def test_grant_read_write_is_least_privilege_on_the_buckets_and_key(s3):
 def test_grant_read_cannot_write():
     recording = _s3_store(grant="grant_read")
     policy = json.loads(recording.named("aws:iam/rolePolicy:RolePolicy", "trainer").inputs["policy"])
-    assert not set(S3_WRITE_ACTIONS) & set(policy["Statement"][0]["Action"])
-    assert policy["Statement"][1]["Action"] == ["kms:Decrypt"]
+    assert not set(S3_WRITE_ACTIONS) & {action for s in policy["Statement"] for action in s["Action"]}
+    assert policy["Statement"][-1]["Action"] == ["kms:Decrypt"]
 
 
 def test_s3_store_does_not_wait_for_the_cluster(s3):
@@ -197,12 +202,12 @@ def test_minio_grant_is_a_scoped_user_whose_keys_reach_the_consumer_namespace():
     assert "mc admin user add" in script and "mc admin policy attach platform trainer" in script
     (policy_map,) = [c for c in recording.of_type("kubernetes:core/v1:ConfigMap") if c.name == "trainer-minio-policy"]
     policy = json.loads(policy_map.inputs["data"]["policy.json"])
-    assert policy["Statement"][0]["Resource"] == [
+    assert {r for s in policy["Statement"] for r in s["Resource"]} == {
         "arn:aws:s3:::dev-models",
         "arn:aws:s3:::dev-models/*",
         "arn:aws:s3:::dev-datasets",
         "arn:aws:s3:::dev-datasets/*",
-    ]
+    }
     consumer = recording.named("kubernetes:core/v1:Secret", "trainer-s3")
     assert consumer.inputs["metadata"]["namespace"] == "ray"
     assert set(consumer.inputs["stringData"]) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}

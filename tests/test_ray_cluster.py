@@ -70,15 +70,20 @@ class FakeStore:
         self.backend = backend
         self.endpoint_url = pulumi.Output.from_input("http://minio.minio.svc.cluster.local:9000")
         self.grants: list[tuple] = []
+        self.buckets = ["models", "datasets", "checkpoints"]
 
     def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
         return pulumi.Output.from_input(f"s3://platform-{bucket}/{path}".rstrip("/"))
 
-    def grant_read(self, name, *, namespace, service_account, parent, role=None, depends_on=()):
-        raise AssertionError("a Ray cluster writes results: it needs grant_read_write")
+    def grant_read(self, name, **kwargs):
+        raise AssertionError("a Ray cluster reads models and writes its own bucket: it needs grant")
 
-    def grant_read_write(self, name, *, namespace, service_account, parent, role=None, depends_on=()) -> StoreAccess:
+    def grant_read_write(self, name, **kwargs):
+        raise AssertionError("a Ray cluster must not write every bucket: it needs grant")
+
+    def grant(self, name, *, namespace, service_account, access, parent, role=None, depends_on=()) -> StoreAccess:
         self.grants.append((name, namespace, service_account))
+        self.access = list(access)
         child = pulumi.ResourceOptions(parent=parent)
         if self.backend == "s3":
             role = aws.iam.Role(f"{name}-role", assume_role_policy="{}", opts=child)
@@ -522,3 +527,21 @@ def test_worker_group_builder_is_usable_on_its_own():
     )
     assert group["template"]["spec"]["containers"][0]["image"] == "g:1"
     assert group["rayStartParams"] == {"num-cpus": "4", "num-gpus": "1", "object-store-memory": str(3072 * 2**20)}
+
+
+def test_ray_reads_the_models_and_writes_only_its_own_bucket():
+    from components.compute.ray_cluster import ray_store_access
+    from components.data.storage_access import BucketAccess
+
+    assert ray_store_access("checkpoints", ["models", "datasets", "checkpoints"]) == [
+        BucketAccess("models"),
+        BucketAccess("checkpoints", write=True),
+    ]
+    assert ray_store_access("datasets", ["datasets"]) == [BucketAccess("datasets", write=True)], "no models bucket, no read of it"
+    assert ray_store_access("models", ["models"]) == [BucketAccess("models", write=True)], "asked to write the models: one entry"
+
+
+def test_the_grant_the_cluster_asks_for_is_its_bucket_only():
+    _, _, store = _render({"worker_groups": GROUPS, "bucket": "checkpoints"})
+    assert store is not None
+    assert [(a.bucket, a.write) for a in store.access] == [("models", False), ("checkpoints", True)]

@@ -22,11 +22,25 @@ if TYPE_CHECKING:
     from .gpu_node_pool import GpuNodePool, GpuNodePoolOptions
 
 
+def eks_cluster_arn(region: str, cluster_name: str, *, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The ARN EKS gives the cluster, from the deploying account: IAM trust policies that name it
+    must not wait for the cluster (roles are created while the control plane comes up)."""
+    import pulumi_aws as aws
+
+    opts = pulumi.InvokeOptions(parent=parent)
+    caller, partition = aws.get_caller_identity_output(opts=opts), aws.get_partition_output(opts=opts)
+    return pulumi.Output.all(partition.partition, caller.account_id).apply(
+        lambda v: f"arn:{v[0]}:eks:{region}:{v[1]}:cluster/{cluster_name}"
+    )
+
+
 class EksClusterBase(pulumi.ComponentResource):
     """The attributes of an EKS cluster and the factory of its GPU pools."""
 
     cluster_name: pulumi.Output[str]
     """Name of the cluster."""
+    cluster_arn: pulumi.Output[str]
+    """ARN of the cluster (Pod Identity sessions are tagged with it)."""
     cluster_name_value: str
     """The cluster's name as a plain value, for what must not wait for the cluster (IAM policies)."""
     endpoint: pulumi.Output[str]
@@ -69,6 +83,7 @@ class EksClusterBase(pulumi.ComponentResource):
             {
                 "cluster_name": self.cluster_name,
                 "cluster_name_value": self.cluster_name_value,
+                "cluster_arn": self.cluster_arn,
                 "endpoint": self.endpoint,
                 "kubeconfig": self.kubeconfig,
                 "k8s_provider": self.k8s_provider,

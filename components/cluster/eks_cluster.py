@@ -21,7 +21,7 @@ from ..core.problems import Problem, escape
 from ..core.types import Cidr, InstanceType, RoleArn, matches
 from ..core.util import LABEL_PREFIX, assume_role_policy
 from ..core.workload_identity import IRSA, POD_IDENTITY, service_account_role
-from .eks_base import EksClusterBase
+from .eks_base import EksClusterBase, eks_cluster_arn
 from .gpu_node_pool import size_problems
 from .node_launch_template import node_launch_template
 from .vpc import Vpc, VpcArgs, VpcOptions
@@ -257,6 +257,7 @@ class EksCluster(EksClusterBase):
 
         cluster = self._control_plane(a, vpc)
         self.cluster_name = cluster.name
+        self.cluster_arn = eks_cluster_arn(a.region, a.cluster_name, parent=self)
         self.endpoint = cluster.endpoint
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self._oidc(cluster)

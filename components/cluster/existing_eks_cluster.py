@@ -24,7 +24,7 @@ from .. import versions
 from ..core.args import Options, parse_args
 from ..core.network_policy import Allow, ClusterNetwork, register_cluster_network
 from ..core.workload_identity import POD_IDENTITY
-from .eks_base import EksClusterBase
+from .eks_base import EksClusterBase, eks_cluster_arn
 from .eks_cluster import kubeconfig_json
 
 Text = str | pulumi.Output[str]
@@ -74,6 +74,7 @@ class ExistingEksCluster(EksClusterBase):
         super().__init__("aiplatform:index:ExistingEksCluster", name, None, opts)
         self.cluster_name_value = a.cluster_name
         self.cluster_name = pulumi.Output.from_input(a.cluster_name)
+        self.cluster_arn = eks_cluster_arn(a.region, a.cluster_name, parent=self)
         self.endpoint = pulumi.Output.from_input(a.endpoint)
         self.node_role_arn = pulumi.Output.from_input(a.node_role_arn)
         self.private_subnet_ids = [pulumi.Output.from_input(s) for s in a.private_subnet_ids]

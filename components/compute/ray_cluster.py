@@ -23,7 +23,7 @@ from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, AWS_APIS, MLFLOW_CLIENT_LABEL, Allow, Isolation, allow_pod_identity_agent
 from ..core.problems import Problem, escape
 from ..core.util import explicit_depends_on, output_fields
-from ..data.storage_access import ObjectStoreLike, StoreAccess
+from ..data.storage_access import BucketAccess, ObjectStoreLike, StoreAccess
 
 RAY_VERSION = versions.RAY_VERSION
 RAY_CPU_IMAGE = versions.RAY_CPU_IMAGE
@@ -205,13 +205,23 @@ class RayClusterArgs(RayClusterOptions):
     operator: SkipValidation[RayOperator]
     """The KubeRay operator; the RayCluster waits for the release that installs its CRD."""
     store: SkipValidation[ObjectStoreLike | None] = None
-    """Object store the pods read and write through a ``grant_read_write`` for their service
-    account. Unset: no store access."""
+    """Object store the pods reach through a grant for their service account: they read the
+    ``models`` bucket and write only ``bucket`` (datasets, checkpoints). Unset: no store access."""
     worker_groups: Sequence[RayWorkerGroupArgs] = ()  # pyright: ignore[reportIncompatibleVariableOverride]
     """CPU and GPU worker groups, each with the pool it runs on. Empty: the head alone."""
     cpu_node_selector: dict[str, str] = {}
     """Node selector of the head and of the groups without a GPU pool (the stack's CPU node group).
     Empty: any untainted node that fits."""
+
+
+MODELS_BUCKET = "models"
+
+
+def ray_store_access(bucket: str, store_buckets: Sequence[str]) -> list[BucketAccess]:
+    """Ray reads the models (to fine-tune or evaluate them) and writes only its own ``bucket``:
+    a job cannot overwrite or delete the models that serving reads."""
+    read = [BucketAccess(MODELS_BUCKET)] if MODELS_BUCKET in store_buckets and bucket != MODELS_BUCKET else []
+    return [*read, BucketAccess(bucket, write=True)]
 
 
 # ---------------------------------------------------------------- validation
@@ -503,10 +513,11 @@ class RayCluster(pulumi.ComponentResource):
         store = a.store
         self.access = None
         if store is not None:
-            self.access = store.grant_read_write(
+            self.access = store.grant(
                 f"{name}-ray",
                 namespace=a.namespace or name,
                 service_account=service_account_name,
+                access=ray_store_access(a.bucket, store.buckets),
                 parent=self,
                 depends_on=[created] if created is not None else [],
             )

@@ -45,6 +45,8 @@ class IdentityCluster(Protocol):
     (Pod Identity, or IRSA through its OIDC provider)."""
 
     cluster_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
+    """The cluster's ARN: Pod Identity roles trust only sessions tagged with it."""
     workload_identity: str
     """``podIdentity`` or ``irsa``."""
     oidc_provider_arn: pulumi.Output[str] | None
@@ -132,14 +134,44 @@ class StoreAccess:
         return env
 
 
+@dataclass(frozen=True)
+class BucketAccess:
+    """One bucket (or one key prefix in it) a grant opens, read-only or read-write."""
+
+    bucket: str
+    """Logical bucket name (``models``, ``datasets``)."""
+    prefix: str = ""
+    """Key prefix inside the bucket (``llm/qwen/v1``: that folder and nothing next to it); empty:
+    the whole bucket."""
+    write: bool = False
+
+
 @runtime_checkable
 class ObjectStoreLike(Protocol):
     """The part of ObjectStore its consumers use: where it is, its buckets, and grants by intent."""
 
     endpoint_url: pulumi.Output[str]
+    buckets: Sequence[str]
+    """Logical bucket names."""
 
     def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
         """``s3://<bucket's physical name>/<path>`` for a logical bucket (``models``, ``datasets``)."""
+        ...
+
+    def grant(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        access: Sequence[BucketAccess],
+        parent: pulumi.Resource,
+        role: Any = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> StoreAccess:
+        """What ``access`` lists, and nothing else, for ``namespace/service_account``; ``role``: the
+        pod's existing IAM role to attach the policy to (S3), ``depends_on``: what the consumer's
+        namespace needs first (MinIO writes a keys Secret there)."""
         ...
 
     def grant_read(
@@ -151,10 +183,10 @@ class ObjectStoreLike(Protocol):
         parent: pulumi.Resource,
         role: Any = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        buckets: Sequence[str] | None = None,
+        prefix: str = "",
     ) -> StoreAccess:
-        """Read access to every bucket for ``namespace/service_account``; ``role``: the pod's
-        existing IAM role to attach the policy to (S3), ``depends_on``: what the consumer's
-        namespace needs first (MinIO writes a keys Secret there)."""
+        """Read access to ``buckets`` (unset: every bucket), under ``prefix`` (see ``grant``)."""
         ...
 
     def grant_read_write(
@@ -166,8 +198,10 @@ class ObjectStoreLike(Protocol):
         parent: pulumi.Resource,
         role: Any = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        buckets: Sequence[str] | None = None,
+        prefix: str = "",
     ) -> StoreAccess:
-        """Read and write access to every bucket (see ``grant_read``)."""
+        """Read and write access to ``buckets`` (unset: every bucket), under ``prefix`` (see ``grant``)."""
         ...
 
 

@@ -53,19 +53,34 @@ def _irsa_trust(oidc_arn: str, issuer: str, namespace: str, service_account: str
     )
 
 
-POD_IDENTITY_TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-            }
-        ],
-    },
-    sort_keys=True,
-)
+def pod_identity_trust(cluster_arn: str, namespace: str, service_account: str) -> str:
+    """EKS Pod Identity may assume the role only for ``namespace/service_account`` on this cluster.
+
+    Pod Identity tags every session it opens with the cluster's ARN, the namespace and the
+    service account (EKS User Guide, "Create IAM role with trust policy required by EKS Pod
+    Identity", pod-id-role, and the session tags of pod-id-abac); without conditions on them any
+    association in the account, on any cluster, could assume the role.
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "pods.eks.amazonaws.com"},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    "Condition": {
+                        "StringEquals": {
+                            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+                            "aws:RequestTag/kubernetes-namespace": namespace,
+                            "aws:RequestTag/kubernetes-service-account": service_account,
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 def service_account_role(
@@ -89,7 +104,7 @@ def service_account_role(
             lambda v: _irsa_trust(v[0], v[1], namespace, service_account)
         )
     else:
-        trust = POD_IDENTITY_TRUST
+        trust = cluster.cluster_arn.apply(lambda arn: pod_identity_trust(arn, namespace, service_account))
     role = aws.iam.Role(name, assume_role_policy=trust, tags=cluster.tags, opts=child)
     grants: list[pulumi.Resource] = [role]
     if policy_json is not None:

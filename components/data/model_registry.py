@@ -32,6 +32,8 @@ from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, output
 PORT = 5000
 SERVICE = "mlflow"
 SERVICE_ACCOUNT = "mlflow"
+ARTIFACTS_BUCKET = "models"
+"""MLflow reads and writes only this bucket (the models it registers are served from it)."""
 LAUNCHER = Path(__file__).with_name("mlflow_launcher.py")
 LAUNCHER_DIR = "/opt/ai-platform"
 METRICS_DIR = "/tmp/mlflow-metrics"
@@ -316,6 +318,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 service_account=SERVICE_ACCOUNT,
                 parent=self,
                 role=role.role,
+                buckets=[ARTIFACTS_BUCKET],
                 depends_on=[namespace],
             )
             # The grant is the store's: a new one with the role's annotations and grants added.
@@ -325,7 +328,9 @@ class ModelRegistry(pulumi.ComponentResource):
                 depends_on=[*role.grants, *access.depends_on],
                 pod_identity_agent=role.pod_identity_agent,
             )
-        return a.store.grant_read_write(f"{self._name}-artifacts", namespace=a.namespace, service_account=SERVICE_ACCOUNT, parent=self)
+        return a.store.grant_read_write(
+            f"{self._name}-artifacts", namespace=a.namespace, service_account=SERVICE_ACCOUNT, parent=self, buckets=[ARTIFACTS_BUCKET]
+        )
 
     @staticmethod
     def _checkov_reasons(access: StoreAccess) -> dict[str, str]:

@@ -25,14 +25,11 @@ from ..core.network_policy import Allow, Isolation
 from ..core.problems import Problem, escape
 from ..core.types import MoreThanZero, Name, matches
 from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on
+from .storage_access import BucketAccess, ResolvedAccess, every_bucket, minio_policy, s3_grant_policy, unknown_buckets
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
 
-S3_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
-S3_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-KMS_READ_ACTIONS = ["kms:Decrypt"]
-KMS_WRITE_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
 MINIO_PORT = 9000
 ROOT_SECRET = "minio-root"
 SERVICE = "minio"
@@ -103,23 +100,6 @@ def args_problems(a: ObjectStoreArgs) -> list[Problem]:
     return found
 
 
-def s3_grant_policy(bucket_arns: Sequence[str], key_arn: str, write: bool) -> str:
-    """Least privilege on the given buckets and the key that encrypts them."""
-    actions = S3_READ_ACTIONS + (S3_WRITE_ACTIONS if write else [])
-    kms = KMS_READ_ACTIONS + (KMS_WRITE_ACTIONS if write else [])
-    resources = [arn for bucket in bucket_arns for arn in (bucket, f"{bucket}/*")]
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": actions, "Resource": resources},
-                {"Effect": "Allow", "Action": kms, "Resource": key_arn},
-            ],
-        },
-        sort_keys=True,
-    )
-
-
 def tls_only_policy(bucket_arn: str) -> str:
     return json.dumps(
         {
@@ -136,15 +116,6 @@ def tls_only_policy(bucket_arn: str) -> str:
             ],
         },
         sort_keys=True,
-    )
-
-
-def minio_policy(buckets: Sequence[str], write: bool) -> str:
-    """A MinIO (S3 IAM syntax) policy for a consumer's access key."""
-    actions = S3_READ_ACTIONS + (S3_WRITE_ACTIONS if write else [])
-    resources = [f"arn:aws:s3:::{b}{suffix}" for b in buckets for suffix in ("", "/*")]
-    return json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}]}, sort_keys=True
     )
 
 
@@ -222,11 +193,14 @@ class ObjectStore(pulumi.ComponentResource):
     """Key that encrypts the S3 buckets (backend ``s3``)."""
     backend: str
     """``s3`` or ``minio``: the one given, or the one the context decided."""
+    buckets: list[str]
+    """Logical bucket names (what grants name)."""
 
     def __init__(self, name: str, args: ObjectStoreArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
         a = parse_args(ObjectStoreArgs, args, component="ObjectStore", name=name, problems=args_problems)
         super().__init__("aiplatform:index:ObjectStore", name, None, opts)
         self.backend = a.effective_backend
+        self.buckets = list(a.buckets)
         self._name = name
         self._a = a
         self._after = explicit_depends_on(opts)
@@ -238,28 +212,58 @@ class ObjectStore(pulumi.ComponentResource):
         else:
             self._minio(physical)
         self.register_outputs(
-            {"endpoint_url": self.endpoint_url, "bucket_names": self.bucket_names, "kms_key_arn": self.kms_key_arn, "backend": self.backend}
+            {
+                "endpoint_url": self.endpoint_url,
+                "bucket_names": self.bucket_names,
+                "kms_key_arn": self.kms_key_arn,
+                "backend": self.backend,
+                "buckets": self.buckets,
+            }
         )
 
     def bucket_uri(self, bucket: str, path: str = "") -> pulumi.Output[str]:
         return self.bucket_names[bucket].apply(lambda b: f"s3://{b}/{path}".rstrip("/"))
 
-    def grant_read(
-        self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None, depends_on=()
+    def grant(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        access: Sequence[BucketAccess],
+        parent: pulumi.Resource,
+        role=None,
+        depends_on=(),
     ) -> StoreAccess:
-        """Read access to every bucket for ``namespace/service_account``.
+        """What ``access`` lists, and nothing else, for ``namespace/service_account``.
 
         On S3, pass ``role`` when the service account already has one (a pod has one role);
         otherwise the grant creates it. ``depends_on``: what must exist first in the consumer's
         namespace (the namespace itself), for the credentials Secret MinIO puts there.
         """
-        return self._grant(name, namespace, service_account, parent, role, list(depends_on), write=False)
+        if not access or unknown_buckets(access, self.buckets):
+            raise ValueError(f"grant {name!r} must name buckets of the store {list(self.buckets)} (got {[a.bucket for a in access]})")
+        if self.backend == "s3":
+            return self._s3_grant(name, namespace, service_account, parent, role, list(access))
+        return self._minio_grant(name, namespace, service_account, parent, list(depends_on), list(access))
+
+    def grant_read(
+        self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None, depends_on=(), buckets=None, prefix=""
+    ) -> StoreAccess:
+        """Read access to ``buckets`` (unset: every bucket) under ``prefix`` (see ``grant``)."""
+        access = every_bucket(buckets, self.buckets, prefix, write=False)
+        return self.grant(
+            name, namespace=namespace, service_account=service_account, access=access, parent=parent, role=role, depends_on=depends_on
+        )
 
     def grant_read_write(
-        self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None, depends_on=()
+        self, name: str, *, namespace: str, service_account: str, parent: pulumi.Resource, role=None, depends_on=(), buckets=None, prefix=""
     ) -> StoreAccess:
-        """Read and write access to every bucket for ``namespace/service_account`` (see ``grant_read``)."""
-        return self._grant(name, namespace, service_account, parent, role, list(depends_on), write=True)
+        """Read and write access to ``buckets`` (unset: every bucket) under ``prefix`` (see ``grant``)."""
+        access = every_bucket(buckets, self.buckets, prefix, write=True)
+        return self.grant(
+            name, namespace=namespace, service_account=service_account, access=access, parent=parent, role=role, depends_on=depends_on
+        )
 
     # ------------------------------------------------------------ S3
 
@@ -331,13 +335,16 @@ class ObjectStore(pulumi.ComponentResource):
         )
         return bucket
 
-    def _s3_grant(self, name, namespace, service_account, parent, role, write: bool) -> StoreAccess:
+    def _s3_grant(self, name, namespace, service_account, parent, role, access: list[BucketAccess]) -> StoreAccess:
         import pulumi_aws as aws
 
         from ..core.workload_identity import service_account_role
 
-        arns = [bucket.arn for bucket in self._buckets.values()]
-        policy = pulumi.Output.all(self._key.arn, *arns).apply(lambda v: s3_grant_policy(v[1:], v[0], write))
+        arns = [self._buckets[a.bucket].arn for a in access]
+        region = self._a.region
+        policy = pulumi.Output.all(self._key.arn, *arns).apply(
+            lambda v: s3_grant_policy([ResolvedAccess(arn, a.prefix, a.write) for arn, a in zip(v[1:], access, strict=True)], v[0], region)
+        )
         if role is None:
             identity = service_account_role(name, self._cluster(), namespace, service_account, policy_json=policy, parent=parent)
             annotations, grants, agent = identity.service_account_annotations, identity.grants, identity.pod_identity_agent
@@ -355,11 +362,6 @@ class ObjectStore(pulumi.ComponentResource):
             depends_on=grants,
             pod_identity_agent=agent,
         )
-
-    def _grant(self, name, namespace, service_account, parent, role, depends_on, write: bool) -> StoreAccess:
-        if self.backend == "s3":
-            return self._s3_grant(name, namespace, service_account, parent, role, write)
-        return self._minio_grant(name, namespace, service_account, parent, depends_on, write)
 
     # ------------------------------------------------------------ MinIO
 
@@ -398,7 +400,7 @@ class ObjectStore(pulumi.ComponentResource):
         )
         self.endpoint_url = pulumi.Output.concat("http://", SERVICE, ".", self._namespace, ".svc.cluster.local:", str(MINIO_PORT))
 
-    def _minio_grant(self, name, namespace, service_account, parent, depends_on, write: bool) -> StoreAccess:
+    def _minio_grant(self, name, namespace, service_account, parent, depends_on, access: list[BucketAccess]) -> StoreAccess:
         """A MinIO user with a bucket policy, created by a Job through MinIO's admin API; its keys
         are written to a Secret in MinIO's namespace (for the Job) and in the consumer's."""
         import pulumi_kubernetes as k8s
@@ -424,7 +426,9 @@ class ObjectStore(pulumi.ComponentResource):
         policy = k8s.core.v1.ConfigMap(
             f"{name}-minio-policy",
             metadata={"name": f"{name}-minio-policy", "namespace": self._namespace},
-            data={"policy.json": minio_policy(list(self._physical.values()), write)},
+            data={
+                "policy.json": minio_policy([ResolvedAccess(f"arn:aws:s3:::{self._physical[a.bucket]}", a.prefix, a.write) for a in access])
+            },
             opts=on_store,
         )
         job = k8s.batch.v1.Job(

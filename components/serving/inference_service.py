@@ -22,7 +22,7 @@ from ..core.contracts import EventAutoscaler, MetricsBackend, NodePool, ServingP
 from ..core.network_policy import allow_pod_identity_agent
 from ..core.problems import Problem, escape
 from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on
-from ..data.storage_access import ObjectStoreLike
+from ..data.storage_access import BucketAccess, ObjectStoreLike
 from ..observability.metrics_catalog import DEPLOYMENT_LABEL, PREDICT_HISTOGRAM_FORMATS
 from .kserve import KNATIVE, STANDARD
 
@@ -30,6 +30,18 @@ if TYPE_CHECKING:
     from ..data.storage_access import StoreAccess
 
 MODELS_BUCKET = "models"
+
+
+def model_read_access(sources: Sequence[InferenceServiceOptions | CanaryArgs], store_buckets: Sequence[str]) -> list[BucketAccess]:
+    """What a model server may read of the store: each model's own path in the models bucket; an
+    ``s3://`` URI (checked to be one of the store's buckets) every bucket read-only; other
+    schemes (``hf://``) nothing."""
+    access = [BucketAccess(MODELS_BUCKET, prefix=source.model_path.strip("/")) for source in sources if source.model_path is not None]
+    if any((source.storage_uri or "").startswith("s3://") for source in sources):
+        access += [BucketAccess(bucket) for bucket in store_buckets]
+    return access
+
+
 MODEL_FORMATS: dict[str, tuple[str, str | None]] = {
     "sklearn": ("kserve-sklearnserver", None),
     "xgboost": ("kserve-xgbserver", None),
@@ -640,7 +652,8 @@ class InferenceService(pulumi.ComponentResource):
 
         account = f"{name}-model"
         # The model namespace is KServe's isolated one: its pods need a way to the credentials.
-        self.service_account, identity = self._identity(account, namespace, [*kserve.model_namespace_ready, *after], isolated=True)
+        waits = [*kserve.model_namespace_ready, *after]
+        self.service_account, identity = self._identity(account, namespace, waits, [s, *s.canaries], isolated=True)
         self.storage_uri = pulumi.Output.from_input(self._uri(s))
         canary_uris = [self._uri(c) for c in s.canaries]
         keda = uses_keda(s, kserve.deployment_mode)
@@ -672,15 +685,24 @@ class InferenceService(pulumi.ComponentResource):
         return source.storage_uri
 
     def _identity(
-        self, account: str, namespace: str, waits: list[pulumi.Resource], *, isolated: bool = False
+        self,
+        account: str,
+        namespace: str,
+        waits: list[pulumi.Resource],
+        sources: Sequence[InferenceServiceOptions | CanaryArgs],
+        *,
+        isolated: bool = False,
     ) -> tuple[k8s.core.v1.ServiceAccount, list[pulumi.Resource]]:
         """The service account the pods run as, with the store's credentials the way KServe reads
         them; returns it and everything a pod using it must wait for. In an ``isolated``
         namespace that includes the NetworkPolicy to the Pod Identity agent when the credentials
         come from it (a policy in a namespace no policy isolates would isolate it)."""
         access = None
-        if self._store:
-            access = self._store.grant_read(account, namespace=namespace, service_account=account, parent=self, depends_on=waits)
+        readable = model_read_access(sources, self._store.buckets) if self._store else []
+        if self._store and readable:
+            access = self._store.grant(
+                account, namespace=namespace, service_account=account, access=readable, parent=self, depends_on=waits
+            )
         annotations: dict[str, pulumi.Input[str]] = {}
         secrets: list[k8s.core.v1.ObjectReferenceArgsDict] | None = None
         patches: list[pulumi.Resource] = []
@@ -719,7 +741,7 @@ class InferenceService(pulumi.ComponentResource):
         if self._store is not None:
             # The download job runs in KServe's job namespace, which the controller release creates.
             account = f"{self._name}-model-cache"
-            _, identity = self._identity(account, kserve.local_model_jobs_namespace, [*kserve.crds_ready, *after])
+            _, identity = self._identity(account, kserve.local_model_jobs_namespace, [*kserve.crds_ready, *after], [s])
         manifest = local_model_cache_manifest(self._name, self.storage_uri, s.model_cache_size, group, account)
         return _custom_resource(
             self._name,
