@@ -19,6 +19,7 @@ from components.cluster.gpu_catalog import GPU_INSTANCE_TYPES, gpu_resources
 from components.cluster.gpu_node_pool import problems as gpu_pool_problems
 from components.core.problems import Problem, escape
 from components.data.object_store import problems as object_store_problems
+from components.data.storage_access import MODELS_BUCKET
 from components.observability.observability import problems as observability_problems
 from stacks.config import EKS_ONLY_CLUSTER_KEYS, EXISTING_CLUSTER_VERSIONS, GpuPoolConfig, PoolStandIn, StackConfig
 from stacks.errors import under
@@ -181,6 +182,22 @@ def _gpu_capacity(pool: GpuPoolConfig | None, config: StackConfig) -> dict[str, 
     return gpu_resources(smallest, pool.mig_profile, config.platform.gpu_operator.mig_strategy, pool.time_slicing_replicas)
 
 
+def _model_path_problems(config: StackConfig) -> list[Problem]:
+    """A ``modelPath`` (or a canary's) is a key in the store's models bucket: the model server is granted
+    that path only, so the bucket must exist."""
+    store = config.platform.object_store
+    if not store.enabled or MODELS_BUCKET in store.buckets:
+        return []
+    problems = []
+    for index, model in enumerate(config.platform.inference_services):
+        sources = [((), model), *((("canaries", c), canary) for c, canary in enumerate(model.canaries))]
+        for at, source in sources:
+            if source.model_path is not None:
+                message = f"is a path in the {MODELS_BUCKET!r} bucket, which objectStore.buckets lacks (got {store.buckets}); add it"
+                problems.append(Problem(("inference_services", index, *at, "model_path"), message))
+    return problems
+
+
 def _data_problems(config: StackConfig) -> list[Problem]:
     store, registry = config.platform.object_store, config.platform.model_registry
     problems = []
@@ -190,8 +207,11 @@ def _data_problems(config: StackConfig) -> list[Problem]:
         problems.append(Problem(("model_registry", "database"), "'rds' needs cluster.provider 'eks'; use 'in-cluster'"))
     if registry.enabled and not store.enabled:
         problems.append(Problem(("object_store", "enabled"), "must be true while modelRegistry is enabled (MLflow keeps artifacts there)"))
-    if registry.enabled and "models" not in store.buckets:
-        problems.append(Problem(("object_store", "buckets"), f"must include 'models' for the model registry (got {store.buckets})"))
+    if registry.enabled and MODELS_BUCKET not in store.buckets:
+        problems.append(
+            Problem(("object_store", "buckets"), f"must include {MODELS_BUCKET!r} for the model registry (got {store.buckets})")
+        )
+    problems += _model_path_problems(config)
     problems += under(("object_store",), object_store_problems(store))
     return problems
 

@@ -464,6 +464,23 @@ BAD: dict[str, Bad] = {
     "canary percent in Standard mode": Bad(
         edit(EKS, ("inferenceServices.0.canaryTrafficPercent", 10)), "ai-platform:inferenceServices[0].canaryTrafficPercent", "Knative"
     ),
+    "a model path in a bucket the store lacks": Bad(
+        edit(EXISTING, ("objectStore.buckets", ["datasets"]), ("modelRegistry.enabled", False)),
+        "ai-platform:inferenceServices[0].modelPath",
+        "is a path in the 'models' bucket, which objectStore.buckets lacks",
+    ),
+    "a canary's model path in a bucket the store lacks": Bad(
+        edit(
+            EKS,
+            ("objectStore.buckets", ["datasets"]),
+            ("modelRegistry.enabled", False),
+            ("inferenceServices.0.modelPath", None),
+            ("inferenceServices.0.storageUri", "hf://org/llm"),
+            ("inferenceServices.0.canaries", [{"name": "v2", "modelPath": "llm/v2", "trafficPercent": 10}]),
+        ),
+        "ai-platform:inferenceServices[0].canaries[0].modelPath",
+        "'models' bucket",
+    ),
     "a serving signal the LLM's server does not export": Bad(
         edit(EKS, ("inferenceServices.0.scaleMetric", "rps")),
         "ai-platform:inferenceServices[0].scaleMetric",

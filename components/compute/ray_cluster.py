@@ -23,7 +23,7 @@ from ..core.namespace import platform_namespace
 from ..core.network_policy import API_SERVER, AWS_APIS, MLFLOW_CLIENT_LABEL, Allow, Isolation, allow_pod_identity_agent
 from ..core.problems import Problem, escape
 from ..core.util import explicit_depends_on, output_fields
-from ..data.storage_access import BucketAccess, ObjectStoreLike, StoreAccess
+from ..data.storage_access import MODELS_BUCKET, BucketAccess, ObjectStoreLike, StoreAccess
 
 RAY_VERSION = versions.RAY_VERSION
 RAY_CPU_IMAGE = versions.RAY_CPU_IMAGE
@@ -212,9 +212,6 @@ class RayClusterArgs(RayClusterOptions):
     cpu_node_selector: dict[str, str] = {}
     """Node selector of the head and of the groups without a GPU pool (the stack's CPU node group).
     Empty: any untainted node that fits."""
-
-
-MODELS_BUCKET = "models"
 
 
 def ray_store_access(bucket: str, store_buckets: Sequence[str]) -> list[BucketAccess]:

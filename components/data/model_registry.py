@@ -28,11 +28,11 @@ from ..core.network_policy import AWS_APIS, MLFLOW_CLIENT_LABEL, Allow, Isolatio
 from ..core.problems import Problem
 from ..core.types import MoreThanZero, Name, matches
 from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on, output_fields
+from .storage_access import MODELS_BUCKET
 
 PORT = 5000
 SERVICE = "mlflow"
 SERVICE_ACCOUNT = "mlflow"
-ARTIFACTS_BUCKET = "models"
 """MLflow reads and writes only this bucket (the models it registers are served from it)."""
 LAUNCHER = Path(__file__).with_name("mlflow_launcher.py")
 LAUNCHER_DIR = "/opt/ai-platform"
@@ -318,7 +318,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 service_account=SERVICE_ACCOUNT,
                 parent=self,
                 role=role.role,
-                buckets=[ARTIFACTS_BUCKET],
+                buckets=[MODELS_BUCKET],
                 depends_on=[namespace],
             )
             # The grant is the store's: a new one with the role's annotations and grants added.
@@ -329,7 +329,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 pod_identity_agent=role.pod_identity_agent,
             )
         return a.store.grant_read_write(
-            f"{self._name}-artifacts", namespace=a.namespace, service_account=SERVICE_ACCOUNT, parent=self, buckets=[ARTIFACTS_BUCKET]
+            f"{self._name}-artifacts", namespace=a.namespace, service_account=SERVICE_ACCOUNT, parent=self, buckets=[MODELS_BUCKET]
         )
 
     @staticmethod

@@ -18,6 +18,9 @@ from typing import Any
 
 from ..core.contracts import ACCESS_KEY_ID, SECRET_ACCESS_KEY, BucketAccess, ObjectStoreLike, StoreAccess
 
+MODELS_BUCKET = "models"
+"""The bucket MLflow keeps its artifacts in, model servers read their models from and Ray reads models from."""
+
 __all__ = [
     "ACCESS_KEY_ID",
     "SECRET_ACCESS_KEY",

@@ -22,14 +22,12 @@ from ..core.contracts import EventAutoscaler, MetricsBackend, NodePool, ServingP
 from ..core.network_policy import allow_pod_identity_agent
 from ..core.problems import Problem, escape
 from ..core.util import GPU_TOLERATION, LABEL_PREFIX, explicit_depends_on
-from ..data.storage_access import BucketAccess, ObjectStoreLike
+from ..data.storage_access import MODELS_BUCKET, BucketAccess, ObjectStoreLike
 from ..observability.metrics_catalog import DEPLOYMENT_LABEL, PREDICT_HISTOGRAM_FORMATS
 from .kserve import KNATIVE, STANDARD
 
 if TYPE_CHECKING:
     from ..data.storage_access import StoreAccess
-
-MODELS_BUCKET = "models"
 
 
 def model_read_access(sources: Sequence[InferenceServiceOptions | CanaryArgs], store_buckets: Sequence[str]) -> list[BucketAccess]:
