@@ -181,7 +181,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:rds/subnetGroup:SubnetGroup":
             return {"name": name}
         if args.typ.startswith("random:"):
-            return {"result": f"mock-{_digest(name, 'random')}"}
+            return {"result": f"mock-{_digest(name, 'random')}", "hex": _digest(name, "random")[:8]}
         return {}
 
     def call(self, args: pulumi.runtime.MockCallArgs):

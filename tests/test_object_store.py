@@ -38,7 +38,9 @@ def _per_bucket(recording, type_):
 
 def test_buckets_are_named_from_the_prefix_and_never_force_destroyed(s3):
     buckets = _per_bucket(s3, "aws:s3/bucket:Bucket")
-    assert set(buckets) == {"acme-ml-models", "acme-ml-datasets"}
+    assert {b.inputs["bucket"] for b in buckets.values()} == {"acme-ml-models", "acme-ml-datasets"}
+    # Pulumi names hold no prefix: an edit of it replaces the same bucket, refused while protected
+    assert set(buckets) == {"store-models", "store-datasets"}
     assert all(b.inputs["forceDestroy"] is False for b in buckets.values())
 
 
@@ -52,7 +54,8 @@ def test_buckets_are_encrypted_with_the_stores_key(s3):
     assert len(s3.of_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")) == 2
 
 
-BUCKETS = {"acme-ml-models", "acme-ml-datasets"}
+BUCKETS = {"store-models", "store-datasets"}
+"""Pulumi names of the buckets and of their settings."""
 
 
 def _bucket_settings(recording, type_: str) -> dict[str, dict]:
@@ -102,7 +105,8 @@ def test_bucket_policy_denies_plain_http(s3):
         (statement,) = document["Statement"]
         assert set(statement) == {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}, bucket
         assert statement["Principal"] == "*" and statement["Action"] == "s3:*", bucket
-        assert statement["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"], bucket
+        physical = bucket.replace("store-", "acme-ml-", 1)  # the Pulumi name is store-<bucket>, the S3 name acme-ml-<bucket>
+        assert statement["Resource"] == [f"arn:aws:s3:::{physical}", f"arn:aws:s3:::{physical}/*"], bucket
         assert statement["Effect"] == "Deny"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

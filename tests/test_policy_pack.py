@@ -218,44 +218,50 @@ VIOLATIONS = [
     Case(
         "s3-no-encryption-config",
         "prod",
-        drop(SSE, "ai-prod-models"),
+        drop(SSE, "object-store-models"),
         "s3-bucket-encrypted",
-        "'ai-prod-models' has no server-side encryption",
+        "'object-store-models' has no server-side encryption",
     ),
     Case(
         "s3-sse-s3-not-kms",
         "prod",
-        edit(SSE, "ai-prod-models", _set("rules.0.applyServerSideEncryptionByDefault", {"sseAlgorithm": "AES256"})),
+        edit(SSE, "object-store-models", _set("rules.0.applyServerSideEncryptionByDefault", {"sseAlgorithm": "AES256"})),
         "s3-bucket-encrypted",
         "not SSE-KMS",
     ),
-    Case("s3-no-versioning", "prod", drop(VERSIONING, "ai-prod-datasets"), "s3-bucket-versioned", "'ai-prod-datasets' has no versioning"),
+    Case(
+        "s3-no-versioning",
+        "prod",
+        drop(VERSIONING, "object-store-datasets"),
+        "s3-bucket-versioned",
+        "'object-store-datasets' has no versioning",
+    ),
     Case(
         "s3-versioning-suspended",
         "prod",
-        edit(VERSIONING, "ai-prod-datasets", _set("versioningConfiguration.status", "Suspended")),
+        edit(VERSIONING, "object-store-datasets", _set("versioningConfiguration.status", "Suspended")),
         "s3-bucket-versioned",
         "'Suspended'",
     ),
     Case(
         "s3-no-public-access-block",
         "prod",
-        drop(PUBLIC_ACCESS_BLOCK, "ai-prod-models"),
+        drop(PUBLIC_ACCESS_BLOCK, "object-store-models"),
         "s3-bucket-public-access-blocked",
         "has no public access block",
     ),
     Case(
         "s3-public-access-partly-blocked",
         "prod",
-        edit(PUBLIC_ACCESS_BLOCK, "ai-prod-models", _set("restrictPublicBuckets", False)),
+        edit(PUBLIC_ACCESS_BLOCK, "object-store-models", _set("restrictPublicBuckets", False)),
         "s3-bucket-public-access-blocked",
         "leaves restrictPublicBuckets off",
     ),
-    Case("s3-no-bucket-policy", "prod", drop(BUCKET_POLICY, "ai-prod-models"), "s3-bucket-tls-only", "has no bucket policy"),
+    Case("s3-no-bucket-policy", "prod", drop(BUCKET_POLICY, "object-store-models"), "s3-bucket-tls-only", "has no bucket policy"),
     Case(
         "s3-policy-without-tls-deny",
         "prod",
-        edit(BUCKET_POLICY, "ai-prod-models", _set("policy", INSECURE_POLICY)),
+        edit(BUCKET_POLICY, "object-store-models", _set("policy", INSECURE_POLICY)),
         "s3-bucket-tls-only",
         "aws:SecureTransport is false",
     ),
@@ -812,18 +818,18 @@ NODE_INSTANCE_POLICY = json.dumps(
     {"Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "arn:aws:ec2:us-west-2:123456789012:instance/*"}]}
 )
 COMPLIANT = [
-    Compliant("sse-dsse-kms", "prod", edit(SSE, "ai-prod-models", _set("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "aws:kms:dsse")), "s3-bucket-encrypted"),
-    Compliant("versioning-enabled", "prod", edit(VERSIONING, "ai-prod-datasets", _set("versioningConfiguration.status", "Enabled")), "s3-bucket-versioned"),
+    Compliant("sse-dsse-kms", "prod", edit(SSE, "object-store-models", _set("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "aws:kms:dsse")), "s3-bucket-encrypted"),
+    Compliant("versioning-enabled", "prod", edit(VERSIONING, "object-store-datasets", _set("versioningConfiguration.status", "Enabled")), "s3-bucket-versioned"),
     Compliant(
         "account-public-access-block",
         "prod",
         lambda rs: [
-            *drop(PUBLIC_ACCESS_BLOCK, "ai-prod-models")(rs),
+            *drop(PUBLIC_ACCESS_BLOCK, "object-store-models")(rs),
             resource("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account", dict.fromkeys(["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"], True)),
         ],
         "s3-bucket-public-access-blocked",
     ),
-    Compliant("tls-deny-with-star-action", "prod", edit(BUCKET_POLICY, "ai-prod-models", lambda i: i.update(policy=i["policy"].replace('"s3:*"', '"*"'))), "s3-bucket-tls-only"),
+    Compliant("tls-deny-with-star-action", "prod", edit(BUCKET_POLICY, "object-store-models", lambda i: i.update(policy=i["policy"].replace('"s3:*"', '"*"'))), "s3-bucket-tls-only"),
     Compliant("eks-cidrs-short-of-ipv4", "prod", edit(EKS, "ai-prod", _set("vpcConfig.publicAccessCidrs", ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3"])), "eks-endpoint-restricted"),
     Compliant("eks-private", "prod", edit(EKS, "ai-prod", lambda i: i["vpcConfig"].update(endpointPublicAccess=False, publicAccessCidrs=["0.0.0.0/0"])), "eks-endpoint-restricted"),
     Compliant("eks-secrets-and-more", "prod", edit(EKS, "ai-prod", _set("encryptionConfig.resources", ["secrets", "configmaps"])), "eks-secrets-encrypted"),
@@ -975,7 +981,7 @@ def test_bucket_settings_found_by_bucket_name_without_dependencies(stacks):
     prod = stacks["prod"]
     bucket = resource(BUCKET, "scratch", {"bucket": "ai-prod-scratch"})
     settings = [
-        replace(find(prod, t, "ai-prod-models"), name="scratch", urn=urn(t, "scratch"), property_dependencies={})
+        replace(find(prod, t, "object-store-models"), name="scratch", urn=urn(t, "scratch"), property_dependencies={})
         for t in (SSE, VERSIONING, PUBLIC_ACCESS_BLOCK, BUCKET_POLICY)
     ]
     settings = [replace(s, inputs={**s.inputs, "bucket": "ai-prod-scratch"}) for s in settings]
@@ -989,7 +995,7 @@ def test_account_public_access_block_covers_every_bucket(stacks):
         "account",
         dict.fromkeys(["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"], True),
     )
-    without = drop(PUBLIC_ACCESS_BLOCK, "ai-prod-models")(stacks["prod"])
+    without = drop(PUBLIC_ACCESS_BLOCK, "object-store-models")(stacks["prod"])
     assert _passes([*without, account]) == []
 
 

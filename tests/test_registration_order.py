@@ -100,8 +100,9 @@ def test_kubernetes_objects_still_wait_for_the_cluster(held_prod):
 # the fix changes options, not parents or names, so none is renamed or replaced on upgrade.
 URNS_BEFORE = [
     "aiplatform:index:ObjectStore$aws:kms/key:Key::object-store-buckets",
-    "aiplatform:index:ObjectStore$aws:s3/bucket:Bucket::ai-prod-datasets",
-    "aiplatform:index:ObjectStore$aws:s3/bucket:Bucket::ai-prod-models",
+    # renamed from their physical names (ai-prod-<bucket>), which they keep as aliases
+    "aiplatform:index:ObjectStore$aws:s3/bucket:Bucket::object-store-datasets",
+    "aiplatform:index:ObjectStore$aws:s3/bucket:Bucket::object-store-models",
     "aiplatform:index:RdsPostgres$aws:kms/key:Key::model-registry-db-storage",
     "aiplatform:index:RdsPostgres$aws:rds/instance:Instance::model-registry-db",
     "aiplatform:index:ModelRegistry$aiplatform:index:RdsPostgres::model-registry-db",
@@ -124,6 +125,8 @@ def test_upgrading_renames_nothing_in_the_data_layer(rendered):
     prefix = "urn:pulumi:prod::ai-platform::"
     missing = [u for u in URNS_BEFORE if prefix + u not in by_urn]
     assert not missing
+    buckets = [r for r in by_urn.values() if r.type == "aws:s3/bucket:Bucket"]
+    assert len(buckets) == 2 and all(r.aliases > 0 for r in buckets)
 
 
 def test_model_registry_kubernetes_children_use_the_clusters_provider_and_wait_for_its_nodes(rendered):

@@ -19,7 +19,7 @@ from pydantic import BeforeValidator, SkipValidation
 from .. import versions
 from ..core.args import Options, parse_args
 from ..core.contracts import NodePool, RayOperator
-from ..core.namespace import platform_namespace
+from ..core.namespace import SHARED, platform_namespace
 from ..core.network_policy import API_SERVER, AWS_APIS, MLFLOW_CLIENT_LABEL, Allow, Isolation, allow_pod_identity_agent
 from ..core.problems import Problem, escape
 from ..core.util import explicit_depends_on, output_fields
@@ -570,5 +570,10 @@ class RayCluster(pulumi.ComponentResource):
         # restricted: the Ray containers, the autoscaler and KubeRay's init container run non-root
         # without privileges (the init container copies the worker's security context).
         return platform_namespace(
-            name, pod_security="restricted", isolation=RAY_ISOLATION, parent=self, labels={MLFLOW_CLIENT_LABEL: "true"}
+            name,
+            pod_security="restricted",
+            isolation=RAY_ISOLATION,
+            parent=self,
+            labels={MLFLOW_CLIENT_LABEL: "true"},
+            lifecycle=SHARED,
         )

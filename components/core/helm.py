@@ -22,6 +22,7 @@ def helm_release(
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource],
     timeout: int = 600,
+    protect: bool = False,
 ) -> k8s.helm.v3.Release:
     """One release of ``chart`` at its pinned version; Helm waits until its workloads are ready."""
     # An OCI registry has no index.yaml: the chart is addressed by its full reference instead.
@@ -35,7 +36,8 @@ def helm_release(
         namespace=namespace,
         values=values,
         timeout=timeout,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+        # protect: a release that owns volumes; kept on delete too, as Helm would delete them.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on, protect=protect, retain_on_delete=protect),
     )
 
 

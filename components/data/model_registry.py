@@ -194,6 +194,13 @@ def on_cluster(cluster: KubernetesCluster | None) -> pulumi.ResourceOptions | No
     return pulumi.ResourceOptions(provider=cluster.k8s_provider, depends_on=list(cluster.workload_ready))
 
 
+def namespace_lifecycle(a: ModelRegistryArgs) -> pulumi.ResourceOptions:
+    """The namespace holds the in-cluster database's volume: deleting it deletes the data, so it is
+    protected with the database. With RDS it holds nothing that cannot be recreated."""
+    protect = a.effective_protect and a.effective_database == "in-cluster"
+    return pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
+
+
 class ModelRegistry(pulumi.ComponentResource):
     tracking_uri: pulumi.Output[str]
     """In-cluster URL of the tracking server and registry."""
@@ -208,7 +215,14 @@ class ModelRegistry(pulumi.ComponentResource):
         self._name = name
         self._on_cluster = on_cluster(a.cluster)
         child = self._k8s()
-        namespace = platform_namespace(a.namespace, pod_security="restricted", isolation=ISOLATION, parent=self, opts=self._on_cluster)
+        namespace = platform_namespace(
+            a.namespace,
+            pod_security="restricted",
+            isolation=ISOLATION,
+            parent=self,
+            opts=self._on_cluster,
+            lifecycle=namespace_lifecycle(a),
+        )
         ns = a.namespace
         db = self.database = self._database(a, namespace)
         access = self._store_access(a, db, namespace)
@@ -300,7 +314,7 @@ class ModelRegistry(pulumi.ComponentResource):
 
         return InClusterPostgres(
             f"{self._name}-db",
-            {"namespace": namespace.metadata["name"], "storage_size": a.database_storage_size},
+            {"namespace": namespace.metadata["name"], "storage_size": a.database_storage_size, "protect": a.effective_protect},
             self._k8s(),
         ).connection
 

@@ -51,14 +51,17 @@ class ObjectStoreOptions(Options):
     """Logical bucket names; each gets a physical name ``<bucket_prefix>-<name>``."""
     bucket_prefix: Name | None = None
     """Prefix of physical bucket names (S3 names are global); unset: the cluster's name in a stack,
-    the component's name for other callers."""
+    the component's name for other callers. A bucket's name is permanent: while the store is
+    protected Pulumi refuses an edit of it, so set it in a protected stack, or renaming the cluster
+    renames every bucket."""
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
     """Days a replaced object version is kept before expiry."""
     storage_size: Annotated[str, matches(SIZE, "a size such as 50Gi"), MoreThanZero] = "50Gi"
     """MinIO's persistent volume size (backend ``minio``)."""
     protect: bool | None = None
-    """Protect buckets, KMS key and MinIO's volume from deletion and keep them on destroy; unset:
-    decided by context, on when an EKS ``cluster`` is given (EKS stacks), off otherwise."""
+    """Protect buckets, KMS key and MinIO's namespace and release (its volume) from deletion and
+    keep them on destroy (the KMS key is kept on destroy even unprotected); unset: decided by
+    context, on when an EKS ``cluster`` is given (EKS stacks), off otherwise."""
 
 
 class ObjectStoreArgs(ObjectStoreOptions):
@@ -275,6 +278,20 @@ class ObjectStore(pulumi.ComponentResource):
         protect = self._a.effective_protect
         return pulumi.ResourceOptions(parent=parent or self, protect=protect, retain_on_delete=protect)
 
+    def _key_options(self) -> pulumi.ResourceOptions:
+        """The bucket key outlives the store even unprotected: a bucket left behind (force_destroy is
+        off, so a non-empty one always is) stays readable only while its key exists."""
+        return pulumi.ResourceOptions(parent=self, protect=self._a.effective_protect, retain_on_delete=True)
+
+    def _stable(self, logical: str, physical: str, opts: pulumi.ResourceOptions | None = None) -> tuple[str, pulumi.ResourceOptions]:
+        """The Pulumi name of a bucket (and of its settings): from the component's name and the logical
+        bucket, never from ``bucket_prefix`` or the cluster's name, so an edit of those is an in-place
+        diff on the same URN (refused while protected) instead of a new bucket beside the old. The
+        alias adopts state written when the Pulumi name was the physical one."""
+        name = f"{self._name}-{logical}"
+        aliases = [pulumi.Alias(name=physical)] if physical != name else []
+        return name, pulumi.ResourceOptions.merge(opts or pulumi.ResourceOptions(parent=self), pulumi.ResourceOptions(aliases=aliases))
+
     def _s3(self, physical: dict[str, str]) -> None:
         import pulumi_aws as aws
 
@@ -285,20 +302,21 @@ class ObjectStore(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=tags,
-            opts=self._protection(),
+            opts=self._key_options(),
         )
         self._key = key
         self.kms_key_arn = key.arn
-        self._buckets = {logical: self._s3_bucket(aws, name, key, tags) for logical, name in physical.items()}
+        self._buckets = {logical: self._s3_bucket(aws, logical, name, key, tags) for logical, name in physical.items()}
         self.bucket_names = {logical: bucket.bucket for logical, bucket in self._buckets.items()}
         self.endpoint_url = pulumi.Output.from_input(f"https://s3.{self._a.region}.amazonaws.com")
 
-    def _s3_bucket(self, aws, bucket_name: str, key, tags: dict):
-        bucket = aws.s3.Bucket(bucket_name, bucket=bucket_name, force_destroy=False, tags=tags, opts=self._protection())
-        child = pulumi.ResourceOptions(parent=self)
-        aws.s3.BucketOwnershipControls(bucket_name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+    def _s3_bucket(self, aws, logical: str, bucket_name: str, key, tags: dict):
+        name, protected = self._stable(logical, bucket_name, self._protection())
+        bucket = aws.s3.Bucket(name, bucket=bucket_name, force_destroy=False, tags=tags, opts=protected)
+        _, child = self._stable(logical, bucket_name)
+        aws.s3.BucketOwnershipControls(name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
         aws.s3.BucketPublicAccessBlock(
-            bucket_name,
+            name,
             bucket=bucket.id,
             block_public_acls=True,
             block_public_policy=True,
@@ -306,9 +324,9 @@ class ObjectStore(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=child,
         )
-        aws.s3.BucketVersioning(bucket_name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child)
+        aws.s3.BucketVersioning(name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child)
         aws.s3.BucketServerSideEncryptionConfiguration(
-            bucket_name,
+            name,
             bucket=bucket.id,
             rules=[
                 {
@@ -318,9 +336,9 @@ class ObjectStore(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        aws.s3.BucketPolicy(bucket_name, bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=child)
+        aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=child)
         aws.s3.BucketLifecycleConfiguration(
-            bucket_name,
+            name,
             bucket=bucket.id,
             rules=[
                 {
@@ -373,7 +391,9 @@ class ObjectStore(pulumi.ComponentResource):
         from ..core.namespace import platform_namespace
 
         # baseline: the chart's bucket-creation Job cannot be given the restricted profile's settings.
-        namespace = platform_namespace(self._a.namespace, pod_security="baseline", isolation=MINIO_ISOLATION, parent=self)
+        namespace = platform_namespace(
+            self._a.namespace, pod_security="baseline", isolation=MINIO_ISOLATION, parent=self, lifecycle=self._volume_lifecycle()
+        )
         self._namespace = namespace.metadata["name"]
         # Generated root credentials: never MinIO's documented defaults.
         root_user = random.RandomString(
@@ -397,8 +417,14 @@ class ObjectStore(pulumi.ComponentResource):
             values=minio_values(self._a, physical),
             parent=self,
             depends_on=[root, *self._after],
+            protect=self._a.effective_protect,
         )
         self.endpoint_url = pulumi.Output.concat("http://", SERVICE, ".", self._namespace, ".svc.cluster.local:", str(MINIO_PORT))
+
+    def _volume_lifecycle(self) -> pulumi.ResourceOptions:
+        """MinIO's namespace holds its volume: protected with the store."""
+        protect = self._a.effective_protect
+        return pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
 
     def _minio_grant(self, name, namespace, service_account, parent, depends_on, access: list[BucketAccess]) -> StoreAccess:
         """A MinIO user with a bucket policy, created by a Job through MinIO's admin API; its keys

@@ -33,6 +33,10 @@ class InClusterPostgresArgs(Options):
     """Size of the data volume."""
     storage_class: str | None = None
     """StorageClass of the data volume; unset: the cluster default."""
+    protect: bool = False
+    """Protect the StatefulSet in Pulumi and keep it on delete (its volume is kept regardless:
+    ``persistentVolumeClaimRetentionPolicy`` Retain), so an edit that would replace it (a new
+    ``storage_size`` changes ``volumeClaimTemplates``) is refused instead of recreating it."""
 
 
 def _container(database: str, secret_name: pulumi.Input[str]) -> k8s.core.v1.ContainerArgsDict:
@@ -143,7 +147,7 @@ class InClusterPostgres(pulumi.ComponentResource):
                 ),
             },
             spec=statefulset_spec(a, secret.metadata["name"], name),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=a.protect, retain_on_delete=a.protect),
         )
         self.host = pulumi.Output.concat(name, ".", a.namespace, ".svc.cluster.local")
         self.port = PORT

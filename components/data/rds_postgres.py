@@ -10,12 +10,17 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 from pydantic import Field, SkipValidation
 
 from ..core.args import Options, parse_args
 from ..core.contracts import DatabaseConnection
 
-ENGINE_VERSION = "17.4"
+ENGINE_MAJOR = "17"
+"""Only the major version: with ``auto_minor_version_upgrade`` AWS picks and upgrades the minor, and
+the provider reports it in ``engine_version_actual`` (pulumi-aws ``rds.Instance``: "If
+``auto_minor_version_upgrade`` is enabled, you can provide a prefix of the version such as ``8.0``").
+A full version pinned here turns AWS's first minor upgrade into a downgrade on every ``pulumi up``."""
 PORT = 5432
 
 
@@ -42,6 +47,22 @@ class RdsPostgresArgs(Options):
     """Deletion protection on RDS and ``protect`` in Pulumi; keep it on destroy."""
     tags: dict[str, str] = {}
     """Tags of every AWS resource."""
+
+
+def final_snapshot_identifier(
+    name: str, key: aws.kms.Key, subnets: aws.rds.SubnetGroup, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """A final snapshot name no earlier deletion used: a fixed one makes the second deletion of the
+    database (after a replace, or a destroy and a new ``up``) fail on the snapshot the first left.
+    The suffix is new whenever the instance would be replaced (its keepers are the instance's
+    replace-forcing inputs: engine, key, subnet group) and whenever the component is created anew."""
+    suffix = random.RandomId(
+        f"{name}-final-snapshot",
+        byte_length=4,
+        keepers={"engine": "postgres", "major": ENGINE_MAJOR, "kms_key": key.arn, "subnet_group": subnets.name},
+        opts=opts,
+    )
+    return pulumi.Output.concat(name, "-final-", suffix.hex)
 
 
 class RdsPostgres(pulumi.ComponentResource):
@@ -89,7 +110,8 @@ class RdsPostgres(pulumi.ComponentResource):
         self.instance = aws.rds.Instance(
             name,
             engine="postgres",
-            engine_version=ENGINE_VERSION,
+            engine_version=ENGINE_MAJOR,
+            allow_major_version_upgrade=False,
             instance_class=a.instance_class,
             db_name=a.database,
             username=a.database,
@@ -107,7 +129,7 @@ class RdsPostgres(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             deletion_protection=a.protect,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{name}-final",
+            final_snapshot_identifier=final_snapshot_identifier(name, key, subnets, child),
             auto_minor_version_upgrade=True,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=key.arn,

@@ -20,7 +20,7 @@ from .. import versions
 from ..core.args import Options, parse_args
 from ..core.contracts import GatewayImplementation, NodePool
 from ..core.helm import helm_release
-from ..core.namespace import platform_namespace
+from ..core.namespace import SHARED, platform_namespace
 from ..core.network_policy import API_SERVER, AWS_APIS, WEBHOOK_CALLS, Allow, Isolation
 from ..core.problems import Problem
 from ..core.types import DnsName, Name, Size
@@ -334,7 +334,9 @@ class KServe(pulumi.ComponentResource):
         self.crds_ready = [self.crds, self.controller, self.runtimes]
 
         self.model_namespace = a.model_namespace
-        models = platform_namespace(self.model_namespace, pod_security="restricted", isolation=MODELS_ISOLATION, parent=self)
+        models = platform_namespace(
+            self.model_namespace, pod_security="restricted", isolation=MODELS_ISOLATION, parent=self, lifecycle=SHARED
+        )
         policy = model_namespace_policy(self.model_namespace, a)
         network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-models-ingress",
