@@ -74,7 +74,7 @@ def held_prod():
 def test_the_data_layer_is_what_the_issue_names(held_prod):
     _, awaited = held_prod
     assert {t for t, _ in awaited} == set(DATA_TYPES)
-    assert {n for t, n in awaited if t == "aws:s3/bucket:Bucket"} == {"ai-prod-models", "ai-prod-datasets"}
+    assert {n for t, n in awaited if t == "aws:s3/bucket:Bucket"} == {"object-store-models", "object-store-datasets"}
     assert ("aws:rds/instance:Instance", "model-registry-db") in awaited
     assert ("aws:iam/role:Role", "model-registry-role") in awaited
 
