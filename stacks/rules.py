@@ -26,20 +26,23 @@ from stacks.errors import under
 
 
 def cross_field_problems(config: StackConfig) -> list[Problem]:
-    problems = _cluster_problems(config)
-    problems += _gpu_pool_problems(config)
-    problems += _gpu_operator_problems(config)
-    problems += _data_problems(config)
-    problems += _serving_problems(config)
-    problems += _observability_problems(config)
-    problems += _ray_problems(config)
-    problems += _access_problems(config)
-    problems += _namespace_problems(config)
-    problems += _provider_name_problems(config)
-    problems += _model_source_problems(config)
-    problems += _gpu_switch_problems(config)
-    problems += _ignored_setting_problems(config)
-    problems += _region_problems(config)
+    rules = (
+        _cluster_problems,
+        _gpu_pool_problems,
+        _gpu_operator_problems,
+        _data_problems,
+        _serving_problems,
+        _observability_problems,
+        _ray_problems,
+        _access_problems,
+        _namespace_problems,
+        _provider_name_problems,
+        _model_source_problems,
+        _gpu_switch_problems,
+        _ignored_setting_problems,
+        _region_problems,
+    )
+    problems = [problem for rule in rules for problem in rule(config)]
     if not problems:  # the model needs a coherent config: pools that exist, sizes that parse
         from stacks.placement import placement_problems
 

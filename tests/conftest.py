@@ -88,3 +88,11 @@ def expanded(rendered):
         return cache[stack]
 
     return get
+
+
+def pytest_collection_modifyitems(items):
+    """A test that expands the real charts (the ``expanded`` fixture, directly or through another) runs
+    the Helm SDK over every release: render tooling's work, so it belongs to the integration tier."""
+    for item in items:
+        if "expanded" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)

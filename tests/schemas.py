@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
@@ -66,24 +67,29 @@ def _validate_custom(obj: dict, group: str, version: str, kind: str) -> list[str
     return [_format_error(e) for e in errors]
 
 
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the CRDs are ~8 MB of YAML
+
+
+def yaml_documents(path: Path) -> list:
+    """The non-empty YAML documents of ``path``, parsed with libyaml where PyYAML has it."""
+    with path.open() as fh:
+        return [doc for doc in yaml.load_all(fh, Loader=FAST_LOADER) if doc]
+
+
 @functools.cache  # = lru_cache(maxsize=None): parse the CRD files once
 def _crd_schemas() -> dict[tuple[str, str, str], dict]:
     """(group, version, kind) -> openAPIV3Schema, for every served CRD version."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the CRDs are ~8 MB of YAML
     schemas = {}
     paths = sorted(CRDS_DIR.glob("*.yaml"))
     if not paths:
         raise FileNotFoundError(f"no CRDs in {CRDS_DIR}: run tools/refresh_upstream.py")
-    for path in paths:
-        with path.open() as fh:
-            for doc in yaml.load_all(fh, Loader=loader):
-                if not doc or doc.get("kind") != "CustomResourceDefinition":
-                    continue
-                spec = doc["spec"]
-                for ver in spec["versions"]:
-                    schema = ver.get("schema", {}).get("openAPIV3Schema")
-                    if ver.get("served", True) and schema:
-                        schemas[(spec["group"], ver["name"], spec["names"]["kind"])] = schema
+    documents = [doc for path in paths for doc in yaml_documents(path)]
+    for doc in (d for d in documents if d.get("kind") == "CustomResourceDefinition"):
+        spec = doc["spec"]
+        for ver in spec["versions"]:
+            schema = ver.get("schema", {}).get("openAPIV3Schema")
+            if ver.get("served", True) and schema:
+                schemas[(spec["group"], ver["name"], spec["names"]["kind"])] = schema
     return schemas
 
 

@@ -217,6 +217,7 @@ def test_no_chart_ships_network_policies(expanded):
         assert shipped == [], f"{stack}: charts ship NetworkPolicies; read them in offline/reachability.py"
 
 
+@pytest.mark.integration  # the whole render, chart expansion included
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_render_writes_the_matrix(tmp_path, stack):
     from offline import render

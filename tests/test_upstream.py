@@ -14,7 +14,7 @@ import yaml
 from components import versions
 from offline import charts
 from offline.render import helm_releases
-from tests.schemas import validate_object
+from tests.schemas import validate_object, yaml_documents
 from tests.upstream import UPSTREAM_DIR
 from tools import chart_cache, refresh_upstream
 
@@ -44,7 +44,7 @@ def test_every_pinned_chart_is_vendored_with_its_values():
 
 def test_every_vendored_crd_is_one_custom_resource_definition():
     for path in sorted((UPSTREAM_DIR / "crds").glob("*.yaml")):
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        docs = yaml_documents(path)
         assert [d["kind"] for d in docs] == ["CustomResourceDefinition"], path.name
         spec = docs[0]["spec"]
         assert path.name == f"{spec['group']}_{spec['names']['plural']}.yaml"
