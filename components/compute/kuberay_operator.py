@@ -10,10 +10,8 @@ import pulumi_kubernetes as k8s
 
 from .. import versions
 from ..core.args import Options, parse_args
-from ..core.helm import helm_release
-from ..core.namespace import platform_namespace
+from ..core.helm import release_in_own_namespace
 from ..core.network_policy import API_SERVER, Allow, Isolation
-from ..core.util import explicit_depends_on
 
 # The operator reconciles through the API server and asks each head's dashboard for job status.
 ISOLATION = Isolation(egress=[API_SERVER, Allow("platform", (8265,), "Ray dashboards (job status)")])
@@ -67,15 +65,8 @@ class KubeRayOperator(pulumi.ComponentResource):
     def __init__(self, name: str, args: KubeRayOperatorArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None):
         a = parse_args(KubeRayOperatorArgs, args, component="KubeRayOperator", name=name)
         super().__init__("aiplatform:index:KubeRayOperator", name, None, opts)
-        namespace = platform_namespace(a.namespace, pod_security="restricted", isolation=ISOLATION, parent=self)
-        self.release = helm_release(
-            name,
-            versions.KUBERAY_OPERATOR,
-            namespace=namespace.metadata["name"],
-            values=chart_values(a),
-            parent=self,
-            depends_on=explicit_depends_on(opts),
+        self.namespace, self.release = release_in_own_namespace(
+            self, name, versions.KUBERAY_OPERATOR, namespace=a.namespace, isolation=ISOLATION, values=chart_values(a), opts=opts
         )
-        self.namespace = namespace.metadata["name"]
         self.crds_ready = [self.release]
         self.register_outputs({"namespace": self.namespace, "release": self.release.name})
