@@ -316,9 +316,11 @@ def test_a_grant_on_a_bucket_the_store_lacks_is_refused():
     def build():
         store = ObjectStore("store", {"backend": "minio", "bucket_prefix": "dev"})
         consumer = pulumi.ComponentResource("test:index:Consumer", "consumer")
-        with pytest.raises(ValueError, match="checkpoints"):
+        from components.core.problems import InputError
+
+        with pytest.raises(InputError, match="checkpoints"):  # a RunError: printed without a traceback
             store.grant("t", namespace="ray", service_account="sa", access=[BucketAccess("checkpoints")], parent=consumer)
-        with pytest.raises(ValueError, match="must name buckets"):
+        with pytest.raises(InputError, match="must name buckets"):
             store.grant("t", namespace="ray", service_account="sa", access=[], parent=consumer)
 
     run_components(build)

@@ -22,7 +22,7 @@ from .. import versions
 from ..core.args import Options, parse_args
 from ..core.contracts import ACCESS_KEY_ID, SECRET_ACCESS_KEY, EksClusterLike, StoreAccess
 from ..core.network_policy import Allow, Isolation
-from ..core.problems import Problem, escape
+from ..core.problems import InputError, Problem, escape
 from ..core.types import MoreThanZero, Name, matches
 from ..core.util import IMAGE_BY_TAG, checkov_skips, explicit_depends_on
 from .storage_access import BucketAccess, ResolvedAccess, every_bucket, minio_policy, s3_grant_policy, unknown_buckets
@@ -245,7 +245,10 @@ class ObjectStore(pulumi.ComponentResource):
         namespace (the namespace itself), for the credentials Secret MinIO puts there.
         """
         if not access or unknown_buckets(access, self.buckets):
-            raise ValueError(f"grant {name!r} must name buckets of the store {list(self.buckets)} (got {[a.bucket for a in access]})")
+            # a caller's input error: reported like any other component input, without a traceback
+            wanted = [a.bucket for a in access]
+            problem = Problem(("access",), f"grant {name!r} must name buckets of the store {list(self.buckets)} (got {wanted})")
+            raise InputError("ObjectStore", self._name, [problem])
         if self.backend == "s3":
             return self._s3_grant(name, namespace, service_account, parent, role, list(access))
         return self._minio_grant(name, namespace, service_account, parent, list(depends_on), list(access))
